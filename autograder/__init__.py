@@ -1,0 +1,1 @@
+"""Autograder and release tooling for the convolution / normalization assignment."""

@@ -1,0 +1,96 @@
+"""Grade many submissions: `autograder grade SUBMISSION... --out DIR [--jobs N]`.
+
+One broken submission never stops the others: anything that goes wrong while
+grading one (the grader's own bugs included) becomes that submission's
+results.json with score 0 and the reason. Submissions that already have a
+results.json are skipped unless `force`. grades.csv lists the submissions in
+the order given on the command line, plus any graded earlier into DIR.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from autograder.grade import Grader, TestResult, build_results
+from autograder.report import grades_csv, write_atomic, write_submission
+from autograder.rubric import Rubric, load_rubric
+from autograder.submission import submission_name
+
+
+def unique_names(submissions: list[Path]) -> list[str]:
+    """Submission names, with `-2`, `-3`... added when two inputs share a name."""
+    seen: dict[str, int] = {}
+    names = []
+    for path in submissions:
+        name = submission_name(path) or "submission"
+        if name.startswith("."):
+            name = "_" + name
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return names
+
+
+def failure_results(name: str, reason: str, rubric: Rubric, seed: int) -> dict:
+    test = TestResult("grading: submission could be graded", "grading", "grading", False, reason, "visible")
+    return build_results(name, [test], [reason], 0.0, rubric, seed, "none")
+
+
+def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool = False,
+              seed: int | None = None, rubric: Rubric | None = None, progress=None) -> list[tuple[str, dict]]:
+    """Grade `submissions` into `out_dir`; return (name, results) for each, in order."""
+    rubric = rubric or load_rubric()
+    seed = rubric.seed if seed is None else seed
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = unique_names(submissions)
+    rows: dict[str, dict] = {}
+    todo = []
+    for path, name in zip(submissions, names):
+        existing = out_dir / name / "results.json"
+        if existing.is_file() and not force:
+            try:
+                rows[name] = json.loads(existing.read_text(encoding="utf-8"))
+                continue
+            except ValueError:
+                pass  # damaged: grade again
+        todo.append((path, name))
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="autograder-") as work:
+            grader = Grader(rubric, seed, Path(work))
+
+            def one(item: tuple[Path, str]) -> tuple[str, dict]:
+                path, name = item
+                try:
+                    results = grader.grade(path)
+                except Exception:  # a grader bug must not cost the other submissions
+                    results = failure_results(name, "internal error of the autograder while grading this "
+                                                    "submission:\n" + traceback.format_exc(), rubric, seed)
+                    results["extra_data"]["internal_error"] = True
+                results["extra_data"]["submission"] = name
+                write_submission(out_dir, name, results)
+                if progress:
+                    progress(name, results)
+                return name, results
+
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                for name, results in pool.map(one, todo):
+                    rows[name] = results
+    ordered = [(name, rows[name]) for name in names if name in rows]
+    earlier = sorted(p.parent.name for p in out_dir.glob("*/results.json") if p.parent.name not in rows)
+    for name in earlier:
+        try:
+            ordered.append((name, json.loads((out_dir / name / "results.json").read_text(encoding="utf-8"))))
+        except ValueError:
+            continue
+    write_atomic(out_dir / "grades.csv", grades_csv(ordered))
+    return ordered
+
+
+def print_table(rows: list[tuple[str, dict]], stream=sys.stdout) -> None:
+    width = max([len(n) for n, _ in rows] + [10])
+    print(f"{'submission':<{width}}  {'score':>7}  {'max':>5}", file=stream)
+    for name, results in rows:
+        print(f"{name:<{width}}  {results['score']:>7.2f}  {results['max_score']:>5g}", file=stream)

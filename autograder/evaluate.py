@@ -1,0 +1,315 @@
+"""Judge a child's results against the reference's, check by check.
+
+Everything a child wrote is untrusted: records are size-limited JSON, arrays
+are `.npy` files read with allow_pickle=False, and every field is validated
+before use. Each check returns (passed, message); the message is what the
+student reads.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from autograder import trusted
+from autograder.plan import Check, Plan
+
+MAX_RECORD_BYTES = 1_000_000
+MAX_ARRAY_BYTES = 64 * 1024 * 1024
+STATUSES = ("ok", "error", "skipped", "bad_return")
+
+
+class InternalError(RuntimeError):
+    """The reference itself failed a call: a bug in the grader, never the student's fault."""
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    message: str
+
+
+class Records:
+    """The records and arrays a worker wrote into `out_dir`.
+
+    `ended` says how the process ended, for calls that have no record
+    (it crashed, hung or exited before reaching them).
+    """
+
+    def __init__(self, out_dir: Path, ended: str = "", output_tail: str = ""):
+        self.out_dir = Path(out_dir)
+        self.ended = ended
+        self.output_tail = output_tail
+
+    def record(self, call_id: str) -> dict | None:
+        path = self.out_dir / f"{call_id}.json"
+        try:
+            if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
+                return None
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("status") not in STATUSES:
+            return None
+        return data
+
+    def array(self, file_name) -> np.ndarray | None:
+        if not isinstance(file_name, str) or "/" in file_name or not file_name.endswith(".npy"):
+            return None
+        path = self.out_dir / file_name
+        try:
+            if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_ARRAY_BYTES:
+                return None
+            value = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+        return value if isinstance(value, np.ndarray) else None
+
+
+def call_problem(records: Records, call_id: str, function: str) -> tuple[dict | None, str | None]:
+    """The call's record if it succeeded, else None and the reason in words."""
+    record = records.record(call_id)
+    if record is None:
+        reason = f"{function} did not finish: {records.ended or 'its result is missing or unreadable'}."
+        if records.output_tail.strip():
+            reason += "\nLast lines your code printed:\n" + _indent(records.output_tail.strip()[-800:])
+        return None, reason
+    status = record["status"]
+    if status == "ok":
+        return record, None
+    if status == "skipped":
+        return None, f"{function} was not run: {record.get('message', '')}"
+    if status == "bad_return":
+        returned = record.get("returned") or {}
+        if returned.get("kind") == "sequence":
+            what = f"a sequence of {returned.get('length')} items"
+        else:
+            what = f"{returned.get('type', '?')} {returned.get('repr', '')}".strip()
+        return None, f"{function} returned {what}; it must return a tuple, see its docstring."
+    kind, message = str(record.get("type", "Exception")), str(record.get("message", ""))
+    if kind == "NotImplementedError":
+        return None, f"{function} is not implemented yet (it raises NotImplementedError)."
+    where = "while importing your module" if record.get("stage") == "import" else ""
+    text = f"{function} raised {kind}{' ' + where if where else ''}: {message}".rstrip(": ")
+    traceback_text = str(record.get("traceback", "")).strip()
+    if traceback_text:
+        text += "\n" + _indent(traceback_text)
+    return None, text
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def returned_array(records: Records, record: dict, k: int, name: str, expected: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    """The k-th returned array, or a message saying why it is not a usable float64 array."""
+    described = (record.get("returned") or [None] * (k + 1))
+    description = described[k] if isinstance(described, list) and len(described) > k else None
+    wanted = f"a float64 numpy array of shape {tuple(expected.shape)}"
+    if not isinstance(description, dict):
+        return None, f"{name}: missing; expected {wanted}."
+    if description.get("kind") != "ndarray":
+        return None, f"{name} is {description.get('type', '?')} {description.get('repr', '')}; expected {wanted}."
+    if description.get("subclass"):
+        return None, (f"{name} is a {description['subclass']} (a subclass of ndarray); return a plain numpy "
+                      f"array, e.g. with np.asarray.")
+    value = records.array(description.get("file"))
+    if value is None:
+        return None, f"{name} has dtype {description.get('dtype', '?')}, which cannot be read; expected {wanted}."
+    return value, None
+
+
+def compare(actual: np.ndarray, expected: np.ndarray, name: str, rtol: float, atol: float,
+            labels=("yours", "expected")) -> Outcome:
+    """Compare with the harness's measure, worded for a student."""
+    result = trusted.harness().compare_arrays(actual, expected, rtol=rtol, atol=atol, name=name, labels=labels)
+    if result.passed:
+        return Outcome(True, f"{name}: ok (error {result.error:.1e} <= {rtol:.0e})")
+    if result.problem == "shape" and actual.size == expected.size:
+        again = trusted.harness().compare_arrays(actual.reshape(expected.shape).astype(np.float64), expected,
+                                                 rtol=rtol, atol=atol, name=name)
+        if again.passed:
+            return Outcome(False, f"{name}: values right, shape {tuple(actual.shape)} where "
+                                  f"{tuple(expected.shape)} is expected.")
+    if result.problem == "dtype":
+        return Outcome(False, f"{name}: dtype {actual.dtype} where float64 is expected "
+                              f"(values {'right' if result.error is not None and result.error <= rtol else 'wrong too'}).")
+    if result.problem == "shape":
+        return Outcome(False, f"{name}: shape {tuple(actual.shape)} where {tuple(expected.shape)} is expected.")
+    return Outcome(False, str(result))
+
+
+class Evaluator:
+    """Runs the checks of one plan, given the student's and the reference's records."""
+
+    def __init__(self, plan: Plan, student: Records, reference: Records, tolerance: dict[str, float]):
+        self.plan = plan
+        self.student = student
+        self.reference = reference
+        self.tol = tolerance
+
+    def reference_record(self, call_id: str) -> dict:
+        record = self.reference.record(call_id)
+        if record is None or record["status"] != "ok":
+            raise InternalError(f"the reference failed call {call_id}: {record}")
+        return record
+
+    def reference_array(self, call_id: str, k: int) -> np.ndarray:
+        record = self.reference_record(call_id)
+        return self.reference.array(record["returned"][k]["file"])
+
+    def run(self, check: Check) -> Outcome:
+        return getattr(self, "check_" + check.kind)(check)
+
+    def _function_of(self, call_id: str) -> str:
+        return next(call["func"] for call in self.plan.calls if call["id"] == call_id)
+
+    def _compare_returned(self, call_id: str, names: tuple[str, ...], rtol: float, atol: float) -> Outcome:
+        record, problem = call_problem(self.student, call_id, self._function_of(call_id))
+        if problem:
+            return Outcome(False, problem)
+        lines, passed = [], True
+        for k, name in enumerate(names):
+            expected = self.reference_array(call_id, k)
+            actual, problem = returned_array(self.student, record, k, name, expected)
+            outcome = Outcome(False, problem) if problem else compare(actual, expected, name, rtol, atol)
+            passed &= outcome.passed
+            lines.append(outcome.message)
+        return Outcome(passed, "\n".join(lines))
+
+    def check_output(self, check: Check) -> Outcome:
+        return self._compare_returned(check.data["call"], ("out",), self.tol["forward_rtol"], self.tol["forward_atol"])
+
+    def check_grads(self, check: Check) -> Outcome:
+        return self._compare_returned(check.data["call"], self.plan.group.grads,
+                                      self.tol["backward_rtol"], self.tol["backward_atol"])
+
+    def check_numerical(self, check: Check) -> Outcome:
+        harness = trusted.harness()
+        group = self.plan.group
+        backward, problem = call_problem(self.student, check.data["call"], self._function_of(check.data["call"]))
+        if problem:
+            return Outcome(False, problem)
+        key = check.data["key"]
+        dout = self.plan.arrays[f"{key}_dout"]
+        h = self.tol["numerical_h"]
+        grads = {}
+        for k, (input_name, grad_name) in enumerate(zip(group.inputs, group.grads)):
+            like = self.plan.arrays[f"{key}_{input_name}"]
+            value, problem = returned_array(self.student, backward, k, grad_name, like)
+            if problem is None and value.shape != like.shape:
+                problem = f"{grad_name}: shape {value.shape} where {like.shape} is expected."
+            if problem:
+                return Outcome(False, problem)
+            grads[input_name] = value.astype(np.float64)
+        lines, passed = [], True
+        for pair in check.data["pairs"]:
+            outputs = []
+            for call_id in (pair["plus"], pair["minus"]):
+                record, problem = call_problem(self.student, call_id, group.forward)
+                if problem:
+                    return Outcome(False, f"{group.forward} failed on a slightly changed input: {problem}")
+                value, problem = returned_array(self.student, record, 0, "out", dout)
+                if problem or value.shape != dout.shape:
+                    return Outcome(False, problem or f"out: shape {value.shape} where {dout.shape} is expected.")
+                outputs.append(value.astype(np.float64))
+            u = self.plan.arrays[pair["direction"]]
+            numerical = harness.directional_derivative(outputs[0], outputs[1], dout, h)
+            analytic = float(np.sum(grads[pair["input"]] * u))
+            noise = harness.finite_difference_noise(outputs[0], outputs[1], dout, h)
+            grad_name = group.grads[group.inputs.index(pair["input"])]
+            result = harness.compare_scalars(
+                analytic, numerical, rtol=self.tol["numerical_rtol"], atol=harness.noise_tolerance(noise),
+                name=f"{grad_name} . u (u a random direction)",
+                labels=("from your backward", "numerically from your forward"))
+            if not result.passed:
+                passed = False
+                lines.append(str(result))
+        if passed:
+            return Outcome(True, f"ok: {len(check.data['pairs'])} directional derivatives agree")
+        return Outcome(False, "\n".join(dict.fromkeys(lines)))
+
+    def check_purity_forward(self, check: Check) -> Outcome:
+        return self._purity(check.data["calls"], check.function, self.plan.group.inputs, check.data["repeat"])
+
+    def check_purity_backward(self, check: Check) -> Outcome:
+        return self._purity(check.data["calls"], check.function, ("dout", "cache"), None)
+
+    def _purity(self, call_ids: list[str], function: str, names: tuple[str, ...], repeat) -> Outcome:
+        worked = 0
+        for call_id in call_ids:
+            record = self.student.record(call_id)
+            if record is None or record["status"] != "ok":
+                continue
+            worked += 1
+            modified = [names[i] if isinstance(i, int) and 0 <= i < len(names) else "?"
+                        for i in record.get("modified_inputs", [])]
+            if modified:
+                return Outcome(False, f"{function} modified its input {', '.join(modified)} in place; "
+                                      f"copy it first (e.g. x = x.copy()) or avoid in-place operations on it.")
+        if worked == 0:
+            _, problem = call_problem(self.student, call_ids[0], function)
+            return Outcome(False, f"not credited until {function} runs: {problem}")
+        if repeat:
+            first, second = (self.student.record(c) for c in repeat)
+            if first and second and first["status"] == second["status"] == "ok":
+                a = self.student.array((first.get("returned") or [{}])[0].get("file"))
+                b = self.student.array((second.get("returned") or [{}])[0].get("file"))
+                if a is not None and b is not None and (a.shape != b.shape or not np.array_equal(a, b)):
+                    return Outcome(False, f"two identical calls of {function} gave different outputs: does it keep "
+                                          "state between calls, or change its inputs?")
+        return Outcome(True, f"ok: inputs unchanged in {worked} calls")
+
+    def _dict_state(self, records: Records, call_id: str) -> dict:
+        record = records.record(call_id) or {}
+        state = (record.get("dicts") or {}).get("3") or {}
+        return state.get("items") if isinstance(state, dict) and isinstance(state.get("items"), dict) else {}
+
+    def _running(self, records: Records, call_id: str, key: str) -> np.ndarray | None:
+        item = self._dict_state(records, call_id).get(key)
+        if not isinstance(item, dict):
+            return None
+        return records.array(item.get("file"))
+
+    def check_state(self, check: Check) -> Outcome:
+        init = check.data["init"]
+        lines = []
+        for t, call_id in enumerate(check.data["calls"], start=1):
+            _, problem = call_problem(self.student, call_id, check.function)
+            if problem:
+                return Outcome(False, f"train call {t}: {problem}")
+            state = self._dict_state(self.student, call_id)
+            for key, value in init.items():
+                item = state.get(key)
+                if not isinstance(item, dict) or item.get("value") != value:
+                    return Outcome(False, f"after train call {t}, bn_param['{key}'] is "
+                                          f"{item.get('value') if isinstance(item, dict) else 'missing'}; "
+                                          f"it must stay {value!r}.")
+            for key in ("running_mean", "running_var"):
+                expected = self._running(self.reference, call_id, key)
+                actual = self._running(self.student, call_id, key)
+                if actual is None:
+                    return Outcome(False, f"after train call {t}, bn_param['{key}'] is missing or not a float64 "
+                                          "array.")
+                outcome = compare(actual, expected, f"bn_param['{key}'] after train call {t}",
+                                  self.tol["forward_rtol"], self.tol["forward_atol"])
+                if not outcome.passed:
+                    return Outcome(False, outcome.message + "\nrunning = momentum * running + (1 - momentum) * "
+                                                            "batch statistic; variance divides by N.")
+            lines.append(f"train call {t}: running averages ok")
+        return Outcome(True, "; ".join(lines))
+
+    def check_test_mode(self, check: Check) -> Outcome:
+        call_id, previous = check.data["call"], check.data["previous"]
+        outcome = self._compare_returned(call_id, ("out",), self.tol["forward_rtol"], self.tol["forward_atol"])
+        if not outcome.passed:
+            return Outcome(False, "test-mode output: " + outcome.message +
+                           "\nTest mode normalizes with the running averages, then applies gamma and beta.")
+        for key in ("running_mean", "running_var"):
+            before = self._running(self.student, previous, key)
+            after = self._running(self.student, call_id, key)
+            if before is None or after is None or before.shape != after.shape or not np.array_equal(before, after):
+                return Outcome(False, f"the test-mode call changed bn_param['{key}']; test mode must leave it alone.")
+        return Outcome(True, "test-mode output ok; running averages unchanged")

@@ -1,0 +1,131 @@
+"""Turn a group's hidden cases into a plan: the calls a child makes, and the checks on them.
+
+A plan is data only: `calls` (JSON, see worker.py), `arrays` (inputs by name)
+and `checks` (what the grader compares afterwards). The same plan runs once on
+the reference, in the grader's process, and once per submission, in a child.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autograder.cases import Case, cases_for
+from autograder.contract import Group
+from autograder.rubric import Rubric
+
+
+@dataclass
+class Check:
+    """One test of the results: its function, rubric category, name and what to compare."""
+
+    function: str
+    category: str
+    name: str
+    kind: str  # output, grads, numerical, purity_forward, purity_backward, state, test_mode
+    data: dict
+    case: str = ""
+
+
+@dataclass
+class Plan:
+    group: Group
+    calls: list[dict] = field(default_factory=list)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+
+    def add_array(self, name: str, value: np.ndarray) -> dict:
+        self.arrays[name] = np.ascontiguousarray(value, dtype=np.float64)
+        return {"array": name}
+
+    def add_call(self, call_id: str, function: str, args: list[dict], returns: int, keep_cache=False) -> str:
+        self.calls.append({"id": call_id, "module": self.group.module, "func": function, "args": args,
+                           "returns": returns, "keep_cache": keep_cache})
+        return call_id
+
+
+def _forward_args(plan: Plan, key: str, case: Case, perturbed: tuple[str, str, np.ndarray] | None = None) -> list[dict]:
+    """Arguments of the group's forward for case `key` (its arrays are `<key>_<name>`).
+
+    `perturbed` = (input name, array name, value) swaps in one perturbed input.
+    """
+    group = plan.group
+    args = []
+    for name in group.inputs:
+        if perturbed and perturbed[0] == name:
+            args.append(plan.add_array(perturbed[1], perturbed[2]))
+        else:
+            args.append({"array": f"{key}_{name}"})
+    if group.kind == "groupnorm":
+        args.append({"value": case.groups})
+    args.append({"value": case.param})
+    return args
+
+
+def build_plan(group: Group, seed: int, rubric: Rubric) -> Plan:
+    plan = Plan(group)
+    cases, sequences = cases_for(group, seed)
+    rng = np.random.default_rng([seed, 7])
+    tol = rubric.tolerance
+    forward_ids, backward_ids = [], {name: [] for name in group.backwards}
+    for i, case in enumerate(cases):
+        key = f"c{i}"
+        for name, value in case.arrays.items():
+            plan.add_array(f"{key}_{name}", value)
+        forward = plan.add_call(f"{key}_fwd", group.forward, _forward_args(plan, key, case), 2, keep_cache=True)
+        forward_ids.append(forward)
+        plan.checks.append(Check(group.forward, "output", f"{group.forward}: output matches the reference, "
+                                 f"{case.label}", "output", {"call": forward}, case.label))
+        for k, backward_name in enumerate(group.backwards):
+            backward = plan.add_call(f"{key}_bwd{k}", backward_name,
+                                     [{"array": f"{key}_dout"}, {"cache": forward}], 3)
+            backward_ids[backward_name].append(backward)
+            plan.checks.append(Check(backward_name, "reference", f"{backward_name}: gradients match the reference, "
+                                     f"{case.label}", "grads", {"call": backward}, case.label))
+        if i < int(tol["numerical_cases"]):
+            pairs = []
+            for name in group.inputs:
+                for d in range(int(tol["numerical_directions"])):
+                    u = rng.standard_normal(case.arrays[name].shape)
+                    u /= np.linalg.norm(u)
+                    h = float(tol["numerical_h"])
+                    direction = f"{key}_{name}_u{d}"
+                    plan.add_array(direction, u)
+                    calls = []
+                    for sign, word in ((1, "plus"), (-1, "minus")):
+                        call_id = f"{key}_{name}{d}_{word}"
+                        value = case.arrays[name] + sign * h * u
+                        args = _forward_args(plan, key, case, (name, call_id + "_" + name, value))
+                        calls.append(plan.add_call(call_id, group.forward, args, 2))
+                    plus, minus = calls
+                    pairs.append({"input": name, "direction": direction, "plus": plus, "minus": minus})
+            for k, backward_name in enumerate(group.backwards):
+                plan.checks.append(Check(
+                    backward_name, "numerical",
+                    f"{backward_name}: gradients match numerical gradients of your {group.forward}, {case.label}",
+                    "numerical", {"call": f"{key}_bwd{k}", "pairs": pairs, "key": key,
+                                  "forward": forward}, case.label))
+    repeat = plan.add_call("c0_repeat", group.forward, _forward_args(plan, "c0", cases[0]), 2)
+    plan.checks.append(Check(group.forward, "purity", f"{group.forward}: leaves its inputs unchanged and gives "
+                             "the same result twice", "purity_forward",
+                             {"calls": forward_ids, "repeat": [forward_ids[0], repeat]}))
+    for backward_name, ids in backward_ids.items():
+        plan.checks.append(Check(backward_name, "purity", f"{backward_name}: leaves dout unchanged",
+                                 "purity_backward", {"calls": ids}))
+    for j, sequence in enumerate(sequences):
+        ids = []
+        plan.add_array(f"s{j}_gamma", sequence.gamma)
+        plan.add_array(f"s{j}_beta", sequence.beta)
+        for t, batch in enumerate(sequence.batches):
+            test = t == len(sequence.batches) - 1
+            param = {"dict": f"s{j}", "init": sequence.init, "set": {"mode": "test"} if test else {}}
+            args = [plan.add_array(f"s{j}_x{t}", batch), {"array": f"s{j}_gamma"}, {"array": f"s{j}_beta"}, param]
+            ids.append(plan.add_call(f"s{j}_{t}", group.forward, args, 2))
+        trains = len(ids) - 1
+        plan.checks.append(Check(group.forward, "state", f"{group.forward}: running averages after {trains} train "
+                                 f"calls, {sequence.label}", "state", {"calls": ids[:-1], "init": sequence.init},
+                                 sequence.label))
+        plan.checks.append(Check(group.forward, "state", f"{group.forward}: test mode uses the running averages and "
+                                 f"leaves bn_param unchanged, {sequence.label}", "test_mode",
+                                 {"call": ids[-1], "previous": ids[-2], "init": sequence.init}, sequence.label))
+    return plan

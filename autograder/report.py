@@ -1,0 +1,85 @@
+"""Write what grading produced: results.json, feedback.md, grades.csv (SPEC section 3).
+
+Every file is written to a temporary name in the same folder and renamed into
+place, so a grader killed halfway never leaves a half-written file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+
+from autograder.contract import GRADED_FUNCTIONS
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def feedback_markdown(results: dict) -> str:
+    """The results, readable by a person: a summary table, then every failed test in full."""
+    extra = results.get("extra_data", {})
+    lines = [f"# Feedback for {extra.get('submission', 'your submission')}", "",
+             f"**Score: {_number(results['score'])} / {_number(results['max_score'])}**", ""]
+    if results.get("output"):
+        lines += ["## Notes", ""] + [f"- {line}" for line in results["output"].splitlines() if line.strip()] + [""]
+    by_function: OrderedDict[str, list[dict]] = OrderedDict()
+    for test in results["tests"]:
+        function = test["name"].split(":", 1)[0]
+        by_function.setdefault(function, []).append(test)
+    lines += ["## Summary", "", "| function | score | tests passed |", "|---|---:|---:|"]
+    for function, tests in by_function.items():
+        score = sum(t["score"] for t in tests)
+        maximum = sum(t["max_score"] for t in tests)
+        passed = sum(t["status"] == "passed" for t in tests)
+        lines.append(f"| `{function}` | {_number(round(score, 2))} / {_number(round(maximum, 2))} | "
+                     f"{passed} / {len(tests)} |")
+    lines.append("")
+    for function, tests in by_function.items():
+        lines += [f"## `{function}`", ""]
+        for test in tests:
+            mark = "PASS" if test["status"] == "passed" else "FAIL"
+            what = test["name"].split(":", 1)[-1].strip()
+            lines.append(f"- **{mark}** {what} ({_number(round(test['score'], 2))} / "
+                         f"{_number(round(test['max_score'], 2))})")
+            if test["status"] != "passed" and test.get("visibility", "visible") == "visible":
+                lines += ["", "  ```text"] + [f"  {line}" for line in test["output"].splitlines()] + ["  ```", ""]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_submission(out_dir: Path, name: str, results: dict) -> None:
+    folder = out_dir / name
+    write_atomic(folder / "feedback.md", feedback_markdown(results))
+    # results.json last: its presence marks the submission as graded.
+    write_atomic(folder / "results.json", json.dumps(results, indent=2) + "\n")
+
+
+def grades_csv(rows: list[tuple[str, dict]]) -> str:
+    """One row per submission: submission, score, max_score, then one column per graded function."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", "score", "max_score", *GRADED_FUNCTIONS, "sandbox", "problems"])
+    for name, results in rows:
+        scores = results.get("extra_data", {}).get("function_scores", {})
+        problems = " | ".join(line for line in results.get("output", "").splitlines() if line.strip())
+        writer.writerow([name, _number(results["score"]), _number(results["max_score"]),
+                         *(_number(scores.get(f, 0.0)) for f in GRADED_FUNCTIONS),
+                         results.get("extra_data", {}).get("sandbox", ""), problems])
+    return buffer.getvalue()

@@ -1,0 +1,162 @@
+"""Speed of the student's fast conv against the reference's, measured side by side.
+
+Two sandboxed children run the same plan: one with the student's code, one
+with the reference (the reference never enters a process that runs student
+code). Before each timed call a child says "ready" on a pipe and waits; the
+grader starts its own clock, says "go", and stops the clock when the child
+says "done". The grader alternates the two children call by call, so drifts
+in machine load hit both alike. Every timed call gets fresh inputs (no
+memoizing), and the outputs of the timed calls must match the reference's,
+so skipping work does not pay. The student's clock is never trusted.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from autograder.contract import Group
+from autograder.evaluate import Evaluator, Records, call_problem
+from autograder.plan import Plan
+from autograder.rubric import Rubric
+from autograder.sandbox import Child, Sandbox, prepare_dirs
+
+
+@dataclass
+class SpeedResult:
+    function: str
+    ratio: float | None  # student median / reference median
+    student_median: float | None
+    reference_median: float | None
+    fraction: float  # of the speed points
+    message: str
+
+
+def build_timing_plan(group: Group, rubric: Rubric, seed: int) -> Plan:
+    """Warm-up calls, then `repeats` timed forward calls and `repeats` timed backward calls.
+
+    Every timed forward call has its own x; every timed backward call its own
+    dout, all with the warm-up forward's cache (so a skipped forward call
+    never stops a backward one from being timed).
+    """
+    timing = rubric.timing
+    repeats = int(timing["repeats"])
+    rng = np.random.default_rng([seed, 11])
+    x_shape, w_shape = tuple(timing["x_shape"]), tuple(timing["w_shape"])
+    stride, pad = int(timing["stride"]), int(timing["pad"])
+    n, _, h, w = x_shape
+    out_shape = (n, w_shape[0], 1 + (h + 2 * pad - w_shape[2]) // stride, 1 + (w + 2 * pad - w_shape[3]) // stride)
+    plan = Plan(group)
+    plan.add_array("w", 0.1 * rng.standard_normal(w_shape))
+    plan.add_array("b", rng.standard_normal(w_shape[0]))
+    conv_param = {"value": {"stride": stride, "pad": pad}}
+    for i in range(repeats + 1):
+        plan.add_array(f"x{i}", rng.standard_normal(x_shape))
+        plan.add_array(f"dout{i}", rng.standard_normal(out_shape))
+    forward, backward = group.forward, group.backwards[0]
+    args = lambda i: [{"array": f"x{i}"}, {"array": "w"}, {"array": "b"}, conv_param]  # noqa: E731
+    plan.add_call("warm_fwd", forward, args(repeats), 2, keep_cache=True)
+    plan.add_call("warm_bwd", backward, [{"array": f"dout{repeats}"}, {"cache": "warm_fwd"}], 3)
+    for i in range(repeats):
+        plan.add_call(f"fwd{i}", forward, args(i), 2)
+        plan.calls[-1]["timed"] = True
+    for i in range(repeats):
+        plan.add_call(f"bwd{i}", backward, [{"array": f"dout{i}"}, {"cache": "warm_fwd"}], 3)
+        plan.calls[-1]["timed"] = True
+    return plan
+
+
+def _start(sandbox: Sandbox, code: Path, plan: Plan, root: Path, rubric: Rubric) -> tuple[Child, Path]:
+    from autograder.grade import write_job
+
+    _, job, out = prepare_dirs(root)
+    write_job(plan, job)
+    limits = replace(rubric.limits, seconds=rubric.timing_seconds)
+    return Child(sandbox, code, job, out, limits, timed=True), out
+
+
+def _tier(ratio: float, tiers: list[dict]) -> float:
+    for tier in tiers:
+        if ratio <= tier["max_ratio"]:
+            return float(tier["fraction"])
+    return 0.0
+
+
+def measure_speed(group: Group, plan: Plan, sandbox: Sandbox, student_code: Path, reference_code: Path,
+                  work: Path, rubric: Rubric) -> dict[str, SpeedResult]:
+    """Time the group's forward and backward; return a SpeedResult per function."""
+    student, student_out = _start(sandbox, student_code, plan, work / "student", rubric)
+    reference, reference_out = _start(sandbox, reference_code, plan, work / "reference", rubric)
+    timed_ids = [call["id"] for call in plan.calls if call.get("timed")]
+    times = {"student": {}, "reference": {}}
+    # Past this ratio no tier gives credit: after two such calls the student's
+    # remaining calls of that function are skipped, to keep grading fast.
+    hopeless_ratio = max(t["max_ratio"] for t in rubric.timing["tiers"]) * 1.5
+    hopeless = set()
+    alive = {"student": student, "reference": reference}
+    for index, call_id in enumerate(timed_ids):
+        prefix = call_id[:3]
+        order = ("student", "reference") if index % 2 == 0 else ("reference", "student")
+        for who in order:
+            child = alive.get(who)
+            if child is None:
+                continue
+            if child.read_signal() != b"R":
+                alive.pop(who)
+                continue
+            skip = who == "student" and prefix in hopeless
+            start = time.perf_counter()
+            child.send(b"S" if skip else b"G")
+            if child.read_signal() != b"D":
+                alive.pop(who)
+                continue
+            if not skip:
+                times[who][call_id] = time.perf_counter() - start
+        mine = [times["student"][c] for c in times["student"] if c.startswith(prefix)]
+        theirs = [times["reference"][c] for c in times["reference"] if c.startswith(prefix)]
+        if len(mine) >= 2 and theirs and min(mine) > hopeless_ratio * statistics.median(theirs):
+            hopeless.add(prefix)
+    student_result = student.finish()
+    reference.finish()
+    student_records = Records(student_out, student_result.describe_end())
+    reference_records = Records(reference_out, "reference failed")
+    results = {}
+    for function, prefix in ((group.forward, "fwd"), (group.backwards[0], "bwd")):
+        ids = [c for c in timed_ids if c.startswith(prefix)]
+        results[function] = _judge(function, ids, plan, times, student_records, reference_records, rubric)
+    return results
+
+
+def _judge(function: str, ids: list[str], plan: Plan, times: dict, student: Records, reference: Records,
+           rubric: Rubric) -> SpeedResult:
+    reference_times = [times["reference"][c] for c in ids if c in times["reference"]]
+    if len(reference_times) != len(ids):
+        raise RuntimeError("the reference failed its own speed test")
+    reference_median = statistics.median(reference_times)
+    measured = [c for c in ids if c in times["student"]]
+    for call_id in measured or ids[:1]:
+        _, problem = call_problem(student, call_id, function)
+        if problem:
+            return SpeedResult(function, None, None, reference_median, 0.0, f"not timed: {problem}")
+    evaluator = Evaluator(plan, student, reference, rubric.tolerance)
+    names = ("out",) if function == plan.group.forward else plan.group.grads
+    tolerance = ("forward" if names == ("out",) else "backward")
+    for call_id in measured:
+        outcome = evaluator._compare_returned(call_id, names, rubric.tolerance[f"{tolerance}_rtol"],
+                                              rubric.tolerance[f"{tolerance}_atol"])
+        if not outcome.passed:
+            return SpeedResult(function, None, None, reference_median, 0.0,
+                               "no speed credit: a result in the speed test was wrong:\n" + outcome.message)
+    student_median = statistics.median(times["student"][c] for c in measured)
+    ratio = student_median / reference_median
+    fraction = _tier(ratio, rubric.timing["tiers"])
+    message = (f"{ratio:.1f}x the reference's time ({student_median * 1e3:.2f} ms vs {reference_median * 1e3:.2f} ms, "
+               f"median of {len(measured)} calls on x {tuple(rubric.timing['x_shape'])}, w "
+               f"{tuple(rubric.timing['w_shape'])}): {fraction:.0%} of the speed points")
+    if fraction < 1:
+        message += ("; full points need at most "
+                    f"{rubric.timing['tiers'][0]['max_ratio']}x (vectorize: no Python loop over N, H' or W')")
+    return SpeedResult(function, ratio, student_median, reference_median, fraction, message)

@@ -1,0 +1,243 @@
+"""The child side of grading: run a plan of calls into student code, write results.
+
+This file runs inside the sandboxed child process, as a script:
+
+    python -I -B worker.py CODE_DIR JOB_DIR OUT_DIR [CONTROL_IN_FD CONTROL_OUT_FD]
+
+It imports only the standard library and numpy, because nothing of the grader
+is visible in the sandbox. Everything here runs in the same process as student
+code, so nothing it writes is trusted: the grader validates every file it reads
+back (`.npy` with allow_pickle=False, JSON with size limits) and does every
+comparison in its own process.
+
+JOB_DIR/plan.json holds a list of calls, run in order:
+
+    {"id": "c3", "module": "conv", "func": "conv_backward_naive",
+     "args": [{"array": "c3_dout"}, {"cache": "c2"}],
+     "returns": 3, "keep_cache": false, "timed": false}
+
+An argument is {"array": NAME} (JOB_DIR/arrays/NAME.npy, a fresh copy per
+call), {"value": JSON} (a fresh copy per call), {"cache": ID} (the second
+element returned by call ID) or {"dict": NAME, "init": {...}, "set": {...}}
+(a dict that persists across calls, created from "init" on first use; "set"
+updates keys before this call; its arrays live in JOB_DIR/arrays too, named
+by "init_arrays").
+
+For each call the worker writes OUT_DIR/ID.json (last, so its presence means
+the call's files are complete) and OUT_DIR/ID_K.npy for every returned array.
+A "timed" call waits for b"G" on the control pipe before it starts and writes
+b"D" when it ends, after writing b"R" when ready, so that the grader times it
+with its own clock.
+"""
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+import numpy as np
+
+MAX_REPR = 200
+
+
+def describe(value):
+    """JSON description of a returned value (never the value itself unless an array)."""
+    if isinstance(value, np.ndarray):
+        subclass = None if type(value) is np.ndarray else type(value).__name__
+        return {"kind": "ndarray", "dtype": str(value.dtype), "shape": list(value.shape), "subclass": subclass}
+    text = repr(value)
+    if len(text) > MAX_REPR:
+        text = text[:MAX_REPR] + "..."
+    return {"kind": "other", "type": type(value).__name__, "repr": text}
+
+
+def save_array(path, value):
+    """Save a plain ndarray of a non-object dtype; return whether it was saved."""
+    if not isinstance(value, np.ndarray) or value.dtype.hasobject:
+        return False
+    np.save(path, np.asarray(value), allow_pickle=False)
+    return True
+
+
+def student_traceback(code_dir):
+    """The current exception's traceback, cut to frames in the student's files."""
+    kind, error, tb = sys.exc_info()
+    frames = [frame for frame in traceback.extract_tb(tb) if frame.filename.startswith(code_dir)]
+    lines = traceback.format_list(frames)
+    lines += traceback.format_exception_only(kind, error)
+    return "".join(lines)[-4000:]
+
+
+def error_record(code_dir, stage):
+    kind, error, _ = sys.exc_info()
+    return {
+        "status": "error",
+        "stage": stage,
+        "type": kind.__name__,
+        "message": str(error)[:1000],
+        "traceback": student_traceback(code_dir).replace(code_dir + os.sep, ""),
+    }
+
+
+class Worker:
+    def __init__(self, code_dir, job_dir, out_dir, control_in=None, control_out=None):
+        self.code_dir = code_dir
+        self.arrays_dir = os.path.join(job_dir, "arrays")
+        self.out_dir = out_dir
+        self.control_in = control_in
+        self.control_out = control_out
+        self.caches = {}
+        self.dicts = {}
+        self.modules = {}
+        self.import_errors = {}
+
+    def load_array(self, name):
+        return np.load(os.path.join(self.arrays_dir, name + ".npy"), allow_pickle=False)
+
+    def module(self, name):
+        if name in self.import_errors:
+            raise ImportError(self.import_errors[name])
+        if name not in self.modules:
+            try:
+                self.modules[name] = importlib.import_module("layers." + name)
+            except BaseException:
+                record = error_record(self.code_dir, "import")
+                self.import_errors[name] = record
+                raise
+        return self.modules[name]
+
+    def build_args(self, specs):
+        args = []
+        for spec in specs:
+            if "array" in spec:
+                args.append(self.load_array(spec["array"]))
+            elif "value" in spec:
+                args.append(json.loads(json.dumps(spec["value"])))
+            elif "cache" in spec:
+                if spec["cache"] not in self.caches:
+                    raise LookupError("the forward call this backward call needs did not succeed")
+                args.append(self.caches[spec["cache"]])
+            elif "dict" in spec:
+                name = spec["dict"]
+                if name not in self.dicts:
+                    created = dict(spec.get("init", {}))
+                    for key, array_name in spec.get("init_arrays", {}).items():
+                        created[key] = self.load_array(array_name)
+                    self.dicts[name] = created
+                self.dicts[name].update(spec.get("set", {}))
+                args.append(self.dicts[name])
+            else:
+                raise ValueError("unknown argument spec %r" % (spec,))
+        return args
+
+    def dict_state(self, call_id, position, value):
+        """Record a param dict after a call: scalars in JSON, arrays as .npy files."""
+        state = {}
+        if not isinstance(value, dict):
+            return {"kind": "other", "type": type(value).__name__}
+        for key, item in list(value.items())[:50]:
+            key = str(key)
+            if isinstance(item, np.ndarray):
+                file_name = "%s_d%d_%s.npy" % (call_id, position, key)
+                saved = key.isidentifier() and save_array(os.path.join(self.out_dir, file_name), item)
+                state[key] = dict(describe(item), file=file_name if saved else None)
+            elif isinstance(item, (bool, int, float, str)) or item is None:
+                state[key] = {"kind": "scalar", "value": item if not isinstance(item, float) or np.isfinite(item) else repr(item)}
+            else:
+                state[key] = describe(item)
+        return {"kind": "dict", "items": state}
+
+    def signal(self, byte):
+        os.write(self.control_out, byte)
+
+    def wait_for_go(self):
+        """True to run the timed call, False to skip it (the grader's choice)."""
+        byte = os.read(self.control_in, 1)
+        if byte not in (b"G", b"S"):
+            raise SystemExit(0)
+        return byte == b"G"
+
+    def run_call(self, call):
+        call_id = call["id"]
+        timed = call.get("timed", False) and self.control_in is not None
+        early, function, args, before = None, None, [], {}
+        try:
+            function = getattr(self.module(call["module"]), call["func"])
+            args = self.build_args(call["args"])
+            before = {i: arg.copy() for i, arg in enumerate(args) if isinstance(arg, np.ndarray)}
+        except LookupError as error:
+            early = {"status": "skipped", "message": str(error)}
+        except BaseException:
+            early = self.import_errors.get(call["module"]) or error_record(self.code_dir, "lookup")
+        # A timed call always does its handshake, so the grader's count of
+        # timed calls stays in step whatever happens to this one.
+        if timed:
+            self.signal(b"R")
+            if not self.wait_for_go() and early is None:
+                early = {"status": "skipped", "message": "not timed: already far too slow"}
+        try:
+            if early is not None:
+                return early
+            start = time.perf_counter()
+            try:
+                result = function(*args)
+            except BaseException:
+                return error_record(self.code_dir, "call")
+            elapsed = time.perf_counter() - start
+        finally:
+            if timed:
+                self.signal(b"D")
+        record = {"status": "ok", "elapsed": elapsed}
+        record["modified_inputs"] = [
+            i for i, copy in before.items()
+            if copy.shape != args[i].shape or not np.array_equal(copy, args[i], equal_nan=True)
+        ]
+        record["dicts"] = {
+            str(i): self.dict_state(call_id, i, arg) for i, arg in enumerate(args) if "dict" in call["args"][i]
+        }
+        expected = call["returns"]
+        if not isinstance(result, (tuple, list)) or len(result) != expected:
+            record["status"] = "bad_return"
+            record["returned"] = describe(result) if not isinstance(result, (tuple, list)) else {
+                "kind": "sequence", "length": len(result)}
+            return record
+        values = list(result)
+        if expected == 2:  # a forward pass: (out, cache); the cache stays here
+            if call.get("keep_cache"):
+                self.caches[call_id] = values[1]
+            values = values[:1]
+        descriptions = []
+        for k, value in enumerate(values):
+            description = describe(value)
+            if save_array(os.path.join(self.out_dir, "%s_%d.npy" % (call_id, k)), value):
+                description["file"] = "%s_%d.npy" % (call_id, k)
+            descriptions.append(description)
+        record["returned"] = descriptions
+        return record
+
+    def run(self, calls):
+        for call in calls:
+            record = self.run_call(call)
+            path = os.path.join(self.out_dir, call["id"] + ".json")
+            with open(path + ".tmp", "w") as handle:
+                json.dump(record, handle)
+            os.replace(path + ".tmp", path)
+
+
+def main(argv):
+    code_dir, job_dir, out_dir = (os.path.abspath(p) for p in argv[1:4])
+    control = [int(fd) for fd in argv[4:6]] or [None, None]
+    sys.path.insert(0, code_dir)
+    sys.dont_write_bytecode = True
+    with open(os.path.join(job_dir, "plan.json")) as handle:
+        calls = json.load(handle)
+    Worker(code_dir, job_dir, out_dir, *control).run(calls)
+    # Ends the process at once: student code may have left threads or atexit hooks.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
