@@ -25,7 +25,9 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.batch import grade_all
+    from autograder.batch import grade_all, print_table
+    from autograder.rubric import RubricError, load_rubric
+    from autograder.sandbox import detect_sandbox
 
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
@@ -34,8 +36,23 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("autograder grade: --jobs must be at least 1", file=sys.stderr)
         return 2
-    grade_all([Path(s) for s in args.submissions], Path(args.out), jobs=args.jobs,
-              force=args.force, seed=args.seed)
+    try:
+        rubric = load_rubric(args.rubric)
+    except RubricError as error:
+        print(f"autograder grade: {error}", file=sys.stderr)
+        return 2
+    sandbox = detect_sandbox()
+    if sandbox.warning:
+        print("!" * 78 + "\n" + sandbox.warning + "\n" + "!" * 78, file=sys.stderr)
+    rows = grade_all([Path(s) for s in args.submissions], Path(args.out), jobs=args.jobs,
+                     force=args.force, seed=args.seed, rubric=rubric)
+    print_table(rows)
+    print(f"results in {args.out}/ (grades.csv, and NAME/results.json, NAME/feedback.md)")
+    broken = [name for name, results in rows if results.get("extra_data", {}).get("internal_error")]
+    if broken:
+        print("autograder grade: internal error while grading " + ", ".join(broken) +
+              " (see their results.json); the other submissions were graded.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -54,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     grade.add_argument("--force", action="store_true", help="regrade submissions that already have results")
     grade.add_argument("--seed", type=int, default=None, help="seed of the hidden cases (default: the rubric's)")
+    grade.add_argument("--rubric", default=None, help="rubric file (default: autograder/rubric.toml)")
     grade.set_defaults(run=_cmd_grade)
     return parser
 

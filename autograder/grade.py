@@ -261,7 +261,7 @@ def build_results(name: str, tests: list[TestResult], messages: list[str], elaps
         "output": "\n".join(messages),
         "stdout_visibility": "hidden",
         "tests": [
-            {"name": t.name, "score": round(t.score, 4), "max_score": round(t.max_score, 4),
+            {"name": t.name, "score": round(t.score, 6), "max_score": round(t.max_score, 6),
              "status": "passed" if t.passed else "failed", "output": t.output, "visibility": t.visibility,
              "tags": [t.function]}
             for t in tests

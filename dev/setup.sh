@@ -1,0 +1,45 @@
+# Sourced by dev/grade-examples.sh and dev/test.sh: one set-up for both.
+# Creates .venv with the pinned dependencies (EXTRAS=test adds the test ones),
+# installs the Debian packages the kit uses when it can (root + apt), and puts
+# the venv's bin/ on PATH (nbgrader runs `alembic` from there).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+    for candidate in python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1; then PYTHON="$candidate"; break; fi
+    done
+fi
+if [ -z "$PYTHON" ] || ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    echo "setup: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2
+    exit 1
+fi
+
+# System packages: bubblewrap isolates student code; shellcheck lints collate.sh.
+wanted=()
+command -v bwrap >/dev/null 2>&1 || wanted+=(bubblewrap)
+if [ "${EXTRAS:-}" = "test" ]; then
+    command -v shellcheck >/dev/null 2>&1 || wanted+=(shellcheck)
+fi
+if [ "${#wanted[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing ${wanted[*]} with apt-get"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${wanted[@]}" >/dev/null
+    else
+        echo "setup: WARNING: please install ${wanted[*]} (e.g. sudo apt-get install ${wanted[*]});" \
+             "without bubblewrap the grader falls back to weak isolation" >&2
+    fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+spec="."
+[ -n "${EXTRAS:-}" ] && spec=".[${EXTRAS}]"
+echo "setup: installing the kit ($spec) into .venv"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"
+export PATH="$ROOT/.venv/bin:$PATH"
