@@ -531,7 +531,7 @@ def _torch_battery(seed):
     The forward passes and their gradients come from PyTorch autograd in
     float64, independent of anything in the module under test.
     """
-    torch = pytest.importorskip("torch")
+    import torch  # a test dependency (pyproject [test]); never skipped
     torch.set_num_threads(1)  # tiny tensors: threads only add overhead
     F = torch.nn.functional
     rng = np.random.default_rng(seed)
@@ -677,7 +677,7 @@ def test_measured_input_scale_needs_a_scaled_step():
 def test_measured_compare_arrays_defaults():
     """Exact but differently computed results agree far inside COMPARE_RTOL;
     eps outside the square root of batch norm is far outside it."""
-    torch = pytest.importorskip("torch")
+    import torch  # a test dependency (pyproject [test]); never skipped
     worst, smallest_bug = 0.0, np.inf
     for seed in range(5):
         rng = np.random.default_rng(seed)
