@@ -41,5 +41,10 @@ fi
 spec="."
 [ -n "${EXTRAS:-}" ] && spec=".[${EXTRAS}]"
 echo "setup: installing the kit ($spec) into .venv"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"
+log=.venv/pip-install.log
+if ! .venv/bin/python -m pip install --disable-pip-version-check -e "$spec" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "setup: pip install failed; the whole log is $log" >&2
+    exit 1
+fi
 export PATH="$ROOT/.venv/bin:$PATH"
