@@ -252,14 +252,16 @@ EXTRA_NOTEBOOKS=()
 for path in "$root"/*.ipynb; do
     [ -e "$path" ] || [ -L "$path" ] || continue
     name=${path##*/}
+    MEMBERS+=("$name")
     listed=no
     for released in ${RELEASED_NOTEBOOKS[@]+"${RELEASED_NOTEBOOKS[@]}"}; do
         [ "$released" = "$name" ] && listed=yes
     done
     [ "$listed" = yes ] || EXTRA_NOTEBOOKS+=("$name")
 done
-for name in ${RELEASED_NOTEBOOKS[@]+"${RELEASED_NOTEBOOKS[@]}"} ${EXTRA_NOTEBOOKS[@]+"${EXTRA_NOTEBOOKS[@]}"}; do
-    MEMBERS+=("$name")
+# A released notebook that is gone is listed too, to be reported missing.
+for released in ${RELEASED_NOTEBOOKS[@]+"${RELEASED_NOTEBOOKS[@]}"}; do
+    [ -e "$root/$released" ] || [ -L "$root/$released" ] || MEMBERS+=("$released")
 done
 
 # ------------------------------------------------------------------ checks
