@@ -216,23 +216,20 @@ def executed(kind: str, name: str, folder: Path):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_source_notebook_runs_without_errors(name, solution_copy, capsys):
+def test_source_notebook_runs_clean_and_draws_every_figure(name, solution_copy, capsys):
+    # One test per notebook (not one per property), so that pytest-xdist never
+    # executes the same notebook in two workers.
     nb, seconds = executed("solutions", name, solution_copy)
     with capsys.disabled():
         print(f"\n[notebook timing] {name} (solutions, reference layers): {seconds:.1f} s")
     assert errors_of(nb) == []
     code_cells = [cell for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
     assert all(cell.execution_count is not None for cell in code_cells)
-    assert seconds < NOTEBOOK_TIME_LIMIT, f"{name} took {seconds:.1f} s"
-
-
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_source_notebook_draws_every_figure(name, solution_copy):
-    nb, _ = executed("solutions", name, solution_copy)
     expected = figure_cells(nb)
     assert expected, f"{name} draws no figure"
     missing = [cell.id for cell in nb.cells if cell.id in expected and not has_image(cell)]
     assert missing == [], f"cells of {name} that should show a figure but do not: {missing}"
+    assert seconds < NOTEBOOK_TIME_LIMIT, f"{name} took {seconds:.1f} s"
 
 
 def test_source_notebooks_are_committed_without_outputs():
