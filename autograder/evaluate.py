@@ -80,7 +80,7 @@ def call_problem(records: Records, call_id: str, function: str) -> tuple[dict | 
     if status == "ok":
         return record, None
     if status == "skipped":
-        return None, f"{function} was not run: {record.get('message', '')}"
+        return None, f"{function} was not tested here: {record.get('message', '')}."
     if status == "bad_return":
         returned = record.get("returned") or {}
         if returned.get("kind") == "sequence":
@@ -177,7 +177,7 @@ class Evaluator:
             outcome = Outcome(False, problem) if problem else compare(actual, expected, name, rtol, atol)
             passed &= outcome.passed
             lines.append(outcome.message)
-        return Outcome(passed, "\n".join(lines))
+        return Outcome(passed, ("; " if passed else "\n").join(lines))
 
     def check_output(self, check: Check) -> Outcome:
         return self._compare_returned(check.data["call"], ("out",), self.tol["forward_rtol"], self.tol["forward_atol"])
