@@ -265,7 +265,7 @@ def inspect_notebook(submitted: Path, released: Path) -> dict[str, Any]:
         return report
     try:
         raw = json.loads(submitted.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         report["problem"] = f"not a JSON file: {exc}"
         report["missing_cells"] = sorted(reference)
         return report
