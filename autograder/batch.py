@@ -16,9 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.grade import Grader, TestResult, build_results
-from autograder.report import grades_csv, write_atomic, write_submission
+from autograder.report import grades_csv, remove_stale_temporaries, write_atomic, write_submission
 from autograder.rubric import Rubric, load_rubric
 from autograder.submission import submission_name
+
+
+# A submission named like a report the grader writes next to the folders
+# (grades.csv...) would take its place: such names get a "_" at the end.
+REPORT_SUFFIXES = (".csv", ".md", ".png", ".json", ".html", ".txt", ".zip", ".pdf", ".tmp")
 
 
 def unique_names(submissions: list[Path]) -> list[str]:
@@ -27,8 +32,12 @@ def unique_names(submissions: list[Path]) -> list[str]:
     names = []
     for path in submissions:
         name = submission_name(path) or "submission"
+        # Not UTF-8 (a file name's bytes): replace what cannot be printed or written.
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "")
         if name.startswith("."):
             name = "_" + name
+        if Path(name).suffix.lower() in REPORT_SUFFIXES:
+            name += "_"
         seen[name] = seen.get(name, 0) + 1
         names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
     return names
@@ -46,6 +55,10 @@ def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool
     seed = rubric.seed if seed is None else seed
     out_dir.mkdir(parents=True, exist_ok=True)
     names = unique_names(submissions)
+    # What a run killed in the middle of a write left behind (report.write_atomic).
+    remove_stale_temporaries(out_dir, ("grades.csv",))
+    for name in names:
+        remove_stale_temporaries(out_dir / name)
     rows: dict[str, dict] = {}
     todo = []
     for path, name in zip(submissions, names):

@@ -20,7 +20,7 @@ import numpy as np
 
 from autograder import paths, trusted
 from autograder.contract import GROUPS, TIMED_FUNCTIONS, Group
-from autograder.evaluate import Evaluator, Outcome, Records
+from autograder.evaluate import Evaluator, InternalError, Outcome, Records
 from autograder.plan import Check, Plan, build_plan
 from autograder.rubric import Rubric
 from autograder.sandbox import Sandbox, detect_sandbox, prepare_dirs, run_child
@@ -121,6 +121,7 @@ class Grader:
             tests += self._grade_speed(submission, code, root / "speed", tests)
             tests += self._grade_structure(submission, tests)
             tests += self._report_notebooks(submission)
+            gate_purity(tests)
             return self._results(submission, tests, time.monotonic() - started)
         finally:
             shutil.rmtree(root, ignore_errors=True)
@@ -141,7 +142,7 @@ class Grader:
             ended = "" if result.returncode == 0 and not result.timed_out else result.describe_end()
             records = Records(out, ended, (result.stdout_tail + result.stderr_tail)[-1500:])
             evaluator = Evaluator(plan, records, self.reference[group.name], self.rubric.tolerance)
-            outcomes = {id(c): evaluator.run(c) for c in plan.checks}
+            outcomes = {id(c): judge(evaluator, c) for c in plan.checks}
         return [self._test(c, outcomes[id(c)]) for c in plan.checks]
 
     def _test(self, check: Check, outcome: Outcome) -> TestResult:
@@ -155,7 +156,13 @@ class Grader:
         if submission.module(f"{group.module}.py") is None:
             return [TestResult(n, f, "speed", False, f"layers/{group.module}.py is missing from the submission.",
                                self._visibility("")) for f, n in names.items()]
-        speeds = measure_speed(group, self.timing_plan, self.sandbox, code, self.reference_code, root, self.rubric)
+        try:
+            speeds = measure_speed(group, self.timing_plan, self.sandbox, code, self.reference_code, root, self.rubric)
+        except InternalError:
+            raise
+        except Exception as error:  # damaged or forged records of the student's child
+            return [TestResult(n, f, "speed", False, f"the speed test could not be judged: {type(error).__name__}: "
+                               f"{error}", self._visibility("")) for f, n in names.items()]
         results = []
         for function, name in names.items():
             speed = speeds[function]
@@ -176,8 +183,9 @@ class Grader:
             return [TestResult(name, function, "structure", False, "layers/norm.py is missing.", self._visibility(""))]
         try:
             line = calls_function(source_path.read_text(encoding="utf-8"), function, forbidden)
-        except (SyntaxError, ValueError, UnicodeDecodeError) as error:
-            return [TestResult(name, function, "structure", False, f"layers/norm.py cannot be read as Python: {error}",
+        except (SyntaxError, ValueError, UnicodeDecodeError, MemoryError, RecursionError) as error:
+            return [TestResult(name, function, "structure", False, f"layers/norm.py cannot be read as Python: "
+                               f"{type(error).__name__} {error}",
                                self._visibility(""))]
         if line is not None:
             return [TestResult(name, function, "structure", False,
@@ -228,6 +236,33 @@ class Grader:
             messages.append(self.sandbox.warning)
         messages += submission.problems + submission.notes
         return build_results(submission.name, tests, messages, elapsed, self.rubric, self.seed, self.sandbox.mode)
+
+
+def judge(evaluator: Evaluator, check: Check) -> Outcome:
+    """EVALUATOR's outcome of CHECK; records it cannot make sense of (damaged, forged) fail the check."""
+    try:
+        return evaluator.run(check)
+    except InternalError:
+        raise
+    except Exception as error:
+        return Outcome(False, f"the results of this check could not be read ({type(error).__name__}: {error}).")
+
+
+def gate_purity(tests: list[TestResult]) -> None:
+    """No purity credit for a function before one of its results matches the reference.
+
+    Whether a call changed its inputs is recorded in the student's process,
+    so it is a claim, and so is a call's "ok": a module that overwrites the
+    worker's records could claim both without computing anything. A result
+    matching the reference is checked here, so it is no claim.
+    """
+    for test in tests:
+        if test.category != "purity" or not test.passed:
+            continue
+        if not any(t.passed for t in tests if t.function == test.function and t.category in ("output", "reference")):
+            test.passed = False
+            test.output = (f"not credited until a result of {test.function} matches the reference "
+                           f"({test.output}).")
 
 
 def describe_notebook(report: dict) -> tuple[bool, str]:

@@ -5,29 +5,50 @@ Two isolation modes, chosen once per grader run by `detect_sandbox()`:
 - "bubblewrap" (strong): the child runs under `bwrap` in new mount, PID, IPC,
   UTS and network namespaces. It sees only /usr, the Python installation
   (read-only), the worker script, the submission's code and the job's inputs
-  (read-only), its own output folder and an empty /tmp. The grader, the
+  (read-only), its own output folder and a small empty /tmp. The grader, the
   reference solutions, the rubric and the other submissions are not mounted,
-  so they do not exist for it. There is no network. When the PID namespace's
-  first process ends, the kernel kills every process left in it. Run as root,
-  the grader also drops the child to the unprivileged user `nobody` (setpriv),
-  so the process-count limit applies.
+  so they do not exist for it (and should the grader's package or the
+  solutions sit inside a mounted folder, an empty folder is mounted over
+  them). There is no network. When the PID namespace's first process ends,
+  the kernel kills every process left in it.
 - "process" (fallback, when bubblewrap is missing or does not work): the same
-  resource limits and a new session whose process group is killed at the end,
-  but the child can read any file the grader's user can. The grader says so in
-  every results file and on the terminal.
+  resource limits and a new session, in new network and IPC namespaces when
+  `unshare` works. The child can read every file that any user can read (the
+  reference solutions included, unless the kit's folder is private), so the
+  grader says so in every results file and on the terminal. Paths are passed
+  relative to the job folder and each child gets a private folder only its
+  user may enter, so a child cannot find the grader's work folder or another
+  submission's files.
+
+Run as root (as the grader normally is), every child also gets a user id of
+its own from a pool (65000 and up, ids with no account), held with a lock file
+while the child lives, so that children of one batch, or of two graders on one
+machine, cannot signal, trace, read or starve each other, and the process
+count limit applies to one child only. When a child ends, every process of
+its user id is killed and, in the fallback mode, every file it left in a
+world-writable folder (/tmp, /var/tmp, /dev/shm...) is deleted. Not root, the
+child keeps the grader's user (bubblewrap maps it in a user namespace).
 
 Limits in both modes (from the rubric): wall-clock seconds per child, address
-space (RLIMIT_AS), CPU seconds, file size, process count, and no core files.
+space per process (RLIMIT_AS), CPU seconds, file size, process count, and no
+core files. A watchdog thread also stops a child whose output folder and logs
+grow past `output_mb`, or (root only) whose processes together hold more than
+`memory_mb` of memory (a fork loop where every process stays under RLIMIT_AS).
 """
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import os
+import pwd
 import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,6 +57,17 @@ from pathlib import Path
 WORKER_SCRIPT = Path(__file__).resolve().parent / "worker.py"
 NOBODY = 65534
 OUTPUT_TAIL_BYTES = 4000
+# User ids given to children when the grader runs as root (Debian reserves
+# 65000-65533; ids that have an account are skipped).
+UID_BASE = 65000
+UID_COUNT = 500
+# Size of the child's private /tmp in bubblewrap mode (memory, so small).
+SANDBOX_TMP_BYTES = 64 * 1024 * 1024
+# Folders every user may write to, where a fallback-mode child may leave files.
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
+WATCH_INTERVAL = 0.1  # seconds between two looks at a running child
+MEMORY_INTERVAL = 0.5  # seconds between two sums of its processes' memory
+MAX_OUTPUT_ENTRIES = 5000  # files and folders a child may create in its output folder
 
 # Environment of the child: nothing of the grader's, one BLAS thread (fair
 # timing, and --jobs N uses N cores), and the OpenBLAS settings this machine
@@ -68,27 +100,53 @@ class Limits:
     cpu_seconds: int = 120
     file_mb: int = 256
     processes: int = 256
+    output_mb: int = 512  # output folder plus stdout and stderr, all files together
 
 
 @dataclass
 class ChildResult:
-    """How a child ended. `timed_out` means the grader killed it at its wall-clock limit."""
+    """How a child ended. `timed_out` means the grader killed it at its wall-clock limit;
+    `stopped` names another limit the watchdog stopped it for ("memory", "output")."""
 
     returncode: int | None
     timed_out: bool
     elapsed: float
     stdout_tail: str = ""
     stderr_tail: str = ""
+    stopped: str = ""
+    limits: Limits | None = None
 
     def describe_end(self) -> str:
         if self.timed_out:
             return "it was stopped after the time limit (an infinite loop, or far too slow)"
-        if self.returncode is not None and self.returncode < 0:
-            name = signal.Signals(-self.returncode).name if -self.returncode in signal.valid_signals() else "?"
+        limits = self.limits or Limits()
+        if self.stopped == "memory":
+            return (f"it was stopped: its processes together used more than {limits.memory_mb} MB of memory "
+                    "(a loop starting processes?)")
+        if self.stopped == "output":
+            return (f"it was stopped: it wrote more than {limits.output_mb} MB (or {MAX_OUTPUT_ENTRIES} files) "
+                    "of output")
+        code = self.returncode
+        # bwrap reports a child killed by signal N as exit code 128 + N.
+        if code is not None and 128 < code < 128 + 65 and (code - 128) in signal.valid_signals():
+            code = -(code - 128)
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else "?"
             hint = {"SIGKILL": " (often: the memory limit)", "SIGXCPU": " (CPU time limit)",
                     "SIGXFSZ": " (file size limit)", "SIGSEGV": " (a crash)"}.get(name, "")
             return f"the process was killed by {name}{hint}"
-        return f"the process exited with code {self.returncode} before finishing"
+        return f"the process exited with code {code} before finishing"
+
+
+def _secret_paths() -> tuple[str, ...]:
+    """What a child must never see: the grader's package (rubric, hidden cases) and the solutions."""
+    from autograder import paths
+
+    return tuple(os.path.realpath(p) for p in (paths.PACKAGE_DIR, paths.SOLUTIONS_DIR))
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 @dataclass(frozen=True)
@@ -96,18 +154,45 @@ class Sandbox:
     mode: str  # "bubblewrap" or "process"
     warning: str | None = None
     bwrap: str | None = None
-    as_nobody: bool = False
+    as_nobody: bool = False  # root: children run under their own unprivileged user id
     read_only_paths: tuple[str, ...] = field(default=())
+    unshare: str | None = None  # process mode: `unshare` for new network and IPC namespaces
 
-    def command(self, code_dir: Path, job_dir: Path, out_dir: Path, control: tuple[int, int] | None) -> list[str]:
-        """The argv that runs the worker on CODE_DIR, JOB_DIR, OUT_DIR in this mode."""
+    @property
+    def own_users(self) -> bool:
+        """Whether each child runs under a user id of its own (the grader is root)."""
+        return self.as_nobody
+
+    def hidden_paths(self) -> list[str]:
+        """Secret folders inside a mounted folder: an empty folder is mounted over each."""
+        mounted = ["/usr", *self.read_only_paths]
+        return [s for s in _secret_paths() if os.path.isdir(s) and any(_inside(s, m) for m in mounted)]
+
+    def _drop(self, uid: int | None) -> list[str]:
+        if uid is None:
+            return []
+        return ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+                "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+    def command(self, code_dir: Path, job_dir: Path, out_dir: Path, control: tuple[int, int] | None,
+                uid: int | None = None) -> list[str]:
+        """The argv that runs the worker on CODE_DIR, JOB_DIR, OUT_DIR in this mode, as user UID.
+
+        In process mode with a UID, the child starts in JOB_DIR and gets the
+        folders relative to it (its command line, which any user can read in
+        /proc, names no absolute path of the grader's).
+        """
         tail = [str(fd) for fd in control] if control else []
         python = [sys.executable, "-I", "-B"]
         if self.mode == "process":
-            return python + [str(WORKER_SCRIPT), str(code_dir), str(job_dir), str(out_dir)] + tail
+            prefix = [self.unshare, "--net", "--ipc", "--"] if self.unshare else []
+            if uid is None:
+                return prefix + python + [str(WORKER_SCRIPT), str(code_dir), str(job_dir), str(out_dir)] + tail
+            folders = [os.path.relpath(code_dir, job_dir), ".", os.path.relpath(out_dir, job_dir)]
+            return prefix + self._drop(uid) + python + [str(WORKER_SCRIPT)] + folders + tail
         argv = [self.bwrap, "--die-with-parent", "--new-session",
                 "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
-        if not self.as_nobody:
+        if uid is None:
             argv.append("--unshare-user")
         argv += ["--ro-bind", "/usr", "/usr"]
         for link in ("bin", "lib", "lib64", "sbin"):
@@ -125,18 +210,18 @@ class Sandbox:
                     made.add(str(parent))
                     argv += ["--perms", "0755", "--dir", str(parent)]
             argv += ["--ro-bind", path, path]
+        for secret in self.hidden_paths():
+            argv += ["--perms", "0755", "--tmpfs", secret, "--remount-ro", secret]
         argv += ["--perms", "0755", "--dir", "/grader", "--ro-bind", str(WORKER_SCRIPT), "/grader/worker.py",
                  "--ro-bind", str(code_dir), "/submission",
                  "--ro-bind", str(job_dir), "/job",
                  "--bind", str(out_dir), "/out",
-                 "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--clearenv"]
+                 "--perms", "1777", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp",
+                 "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--clearenv"]
         for key, value in child_environment().items():
             argv += ["--setenv", key, value]
         argv.append("--")
-        if self.as_nobody:
-            argv += ["/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                     "--no-new-privs", "--"]
-        return argv + python + ["/grader/worker.py", "/submission", "/job", "/out"] + tail
+        return argv + self._drop(uid) + python + ["/grader/worker.py", "/submission", "/job", "/out"] + tail
 
 
 def _python_paths() -> tuple[str, ...]:
@@ -150,34 +235,55 @@ def _python_paths() -> tuple[str, ...]:
     return tuple(sorted(r for r in roots if not r.startswith("/usr/") and r != "/usr"))
 
 
+_WEAK = ("Student code runs as a plain child process that can read every file any user can read, the "
+         "reference solutions and the rubric included.")
+
+
 @lru_cache(maxsize=1)
 def detect_sandbox() -> Sandbox:
     """Pick the strongest mode that works here, checking it with a real run."""
+    root = os.geteuid() == 0
+    problem = None
     if os.environ.get("AUTOGRADER_SANDBOX") == "process":
-        return Sandbox("process", warning="WEAK ISOLATION: bubblewrap disabled by AUTOGRADER_SANDBOX=process; "
-                                          "student code can read every file the grader can.")
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return Sandbox("process", warning="WEAK ISOLATION: bubblewrap (bwrap) is not installed, so student code "
-                                          "runs as a plain child process that can read every file the grader "
-                                          "can, the reference solutions included. Install it: "
-                                          "`apt-get install bubblewrap`.")
-    candidate = Sandbox("bubblewrap", bwrap=bwrap, as_nobody=os.geteuid() == 0,
-                        read_only_paths=_python_paths())
-    problem = _probe(candidate)
-    if problem is None:
-        return candidate
-    return Sandbox("process", warning=f"WEAK ISOLATION: bubblewrap is installed but failed a test run ({problem}); "
-                                      "student code runs as a plain child process that can read every file the "
-                                      "grader can.")
+        reason = "bubblewrap disabled by AUTOGRADER_SANDBOX=process"
+    elif shutil.which("bwrap") is None:
+        reason = "bubblewrap (bwrap) is not installed; install it: `apt-get install bubblewrap`"
+    else:
+        candidate = Sandbox("bubblewrap", bwrap=shutil.which("bwrap"), as_nobody=root,
+                            read_only_paths=_python_paths())
+        problem = _probe(candidate)
+        if problem is None:
+            return candidate
+        reason = f"bubblewrap is installed but failed a test run ({problem})"
+    return _fallback(root, reason)
+
+
+def _fallback(root: bool, reason: str) -> Sandbox:
+    """The process mode, with the namespaces and user ids that work here."""
+    unshare = shutil.which("unshare") if root else None
+    candidates = [Sandbox("process", as_nobody=root, unshare=unshare), Sandbox("process", as_nobody=root),
+                  Sandbox("process")]
+    if root:
+        _become_subreaper()  # orphans of student code come back to the grader, which reaps them
+    chosen = next((c for c in dict.fromkeys(candidates) if _probe(c) is None), Sandbox("process"))
+    notes = []
+    if root and not chosen.as_nobody:
+        notes.append("Even dropping to an unprivileged user failed, so student code runs AS ROOT.")
+    if chosen.unshare is None:
+        notes.append("Student code can reach the network.")
+    warning = " ".join([f"WEAK ISOLATION: {reason}.", _WEAK, *notes])
+    return Sandbox("process", warning=warning, as_nobody=chosen.as_nobody, unshare=chosen.unshare)
 
 
 def _probe(sandbox: Sandbox) -> str | None:
     """Run an empty plan in `sandbox`; return None when it works, else what went wrong."""
     with tempfile.TemporaryDirectory(prefix="autograder-probe-") as root:
-        code, job, out = prepare_dirs(Path(root))
+        code, job, out = prepare_dirs(Path(root) / "probe")
         (job / "plan.json").write_text("[]")
-        result = run_child(sandbox, code, job, out, Limits(seconds=30))
+        try:
+            result = run_child(sandbox, code, job, out, Limits(seconds=30))
+        except OSError as error:
+            return str(error)
         if result.returncode != 0:
             return (result.stderr_tail.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
     return None
@@ -194,10 +300,7 @@ def prepare_dirs(root: Path) -> tuple[Path, Path, Path]:
         path.chmod(0o755)
         dirs.append(path)
     (root / "job" / "arrays").mkdir(exist_ok=True)
-    out = dirs[2]
-    if os.geteuid() == 0:
-        os.chown(out, NOBODY, NOBODY)
-    return dirs[0], dirs[1], out
+    return dirs[0], dirs[1], dirs[2]
 
 
 def _limit_resources(limits: Limits) -> None:
@@ -210,14 +313,311 @@ def _limit_resources(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
 
+# -- user ids of children (root only) ---------------------------------------------
+
+def _lock_folder() -> Path:
+    """A root-owned folder for the pool's lock files, shared by every grader on this machine."""
+    for base in ("/run", tempfile.gettempdir()):
+        folder = Path(base) / "autograder-uids"
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            info = folder.lstat()
+        except OSError:
+            continue
+        if folder.is_dir() and not folder.is_symlink() and info.st_uid == os.geteuid() and info.st_mode & 0o022 == 0:
+            return folder
+    raise RuntimeError("no safe folder for the sandbox's user id locks")
+
+
+class UidPool:
+    """User ids for children: each held by this process (lock file) while its child lives."""
+
+    def __init__(self, base: int = UID_BASE, count: int = UID_COUNT):
+        self.ids = range(base, base + count)
+        self._lock = threading.Lock()
+        self._held: dict[int, int] = {}
+
+    def acquire(self) -> int:
+        with self._lock:
+            folder = _lock_folder()
+            for uid in self.ids:
+                if uid in self._held or _has_account(uid):
+                    continue
+                fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue
+                self._held[uid] = fd
+                break
+            else:
+                raise RuntimeError("every sandbox user id is in use")
+        # Whatever a dead grader left under this id goes first.
+        clean_up_user(uid)
+        return uid
+
+    def release(self, uid: int) -> None:
+        with self._lock:
+            fd = self._held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)
+
+
+@lru_cache(maxsize=None)
+def _has_account(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        return False
+
+
+UIDS = UidPool()
+
+
+def _status(pid: str) -> dict[str, str]:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            text = handle.read().decode("ascii", "replace")
+    except OSError:
+        return {}
+    fields = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return fields
+
+
+def processes_of(uid: int) -> list[int]:
+    """Live (not zombie) processes whose real or effective user id is UID."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            owner = entry.stat(follow_symlinks=False).st_uid
+        except OSError:
+            continue
+        if owner not in (uid, 0):  # a process that made itself non-dumpable shows as root's
+            continue
+        status = _status(entry.name)
+        ids = status.get("Uid", "").split()
+        if len(ids) >= 2 and str(uid) in ids[:2] and not status.get("State", "").startswith(("Z", "X")):
+            found.append(int(entry.name))
+    return found
+
+
+def memory_of(uid: int) -> int:
+    """Bytes of memory (proportional set size) held by the processes of UID."""
+    total = 0
+    for pid in processes_of(uid):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def cpu_seconds_of(pids: list[int]) -> float:
+    """CPU time the processes PIDS have used: every thread's on-CPU nanoseconds
+    (/proc/PID/task/TID/schedstat), plus the time of children they have reaped
+    (cutime + cstime, in clock ticks). Read by the grader from the kernel, so
+    student code cannot change it; machine load does not inflate it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as handle:
+                    total += int(handle.read().split()[0]) / 1e9
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            total += (int(fields[13]) + int(fields[14])) / tick  # cutime, cstime
+        except (OSError, ValueError, IndexError):
+            continue  # it ended meanwhile
+    return total
+
+
+def descendants_of(root: int) -> list[int]:
+    """ROOT and every process below it (by parent pid), as listed in /proc now."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def kill_user(uid: int, rounds: int = 200) -> bool:
+    """SIGKILL every process of UID, again until none is left (a fork loop refills); True when none is."""
+    for _ in range(rounds):
+        pids = processes_of(uid)
+        if not pids:
+            _reap_orphans()
+            return True
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap_orphans()
+        time.sleep(0.005)
+    return not processes_of(uid)
+
+
+def remove_files_of(uid: int) -> list[str]:
+    """Delete what UID left at the top of the world-writable folders; return the paths."""
+    removed = []
+    for folder in WORLD_WRITABLE:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+                removed.append(entry.path)
+            except OSError:
+                continue
+    return removed
+
+
+def clean_up_user(uid: int) -> None:
+    kill_user(uid)
+    remove_files_of(uid)
+
+
+_SUBREAPER = False
+_RUNNING: set[int] = set()  # pids of children started by this module (never reaped by _reap_orphans)
+_RUNNING_LOCK = threading.Lock()
+
+
+def _become_subreaper() -> None:
+    """Orphans of our children are reparented to us (not to an init that may never reap them)."""
+    global _SUBREAPER
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        _SUBREAPER = libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        _SUBREAPER = False
+
+
+def _reap_orphans() -> None:
+    """Reap zombie children of this process that are no child we started (orphans given to us)."""
+    if not _SUBREAPER:
+        return
+    me = str(os.getpid())
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        status = _status(entry.name)
+        if status.get("PPid") != me or not status.get("State", "").startswith("Z"):
+            continue
+        ids = status.get("Uid", "").split()
+        if not ids or not ids[0].isdigit() or int(ids[0]) not in UIDS.ids:
+            continue  # only orphans of student code: never another Popen's child
+        pid = int(entry.name)
+        with _RUNNING_LOCK:
+            ours = pid in _RUNNING
+        if not ours:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+# -- one child ----------------------------------------------------------------------
+
+def _private_root(code: Path, job: Path, out: Path, uid: int) -> Path:
+    """Process mode: JOB's parent becomes a folder only UID may enter, holding a copy of CODE."""
+    private = job.parent
+    copy = private / "code"
+    if copy.resolve() != code.resolve():
+        if copy.exists():
+            shutil.rmtree(copy)
+        shutil.copytree(code, copy, symlinks=False)
+    for path in [copy, *copy.rglob("*")]:
+        os.chown(path, 0, 0, follow_symlinks=False)
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    os.chown(private, 0, uid)
+    private.chmod(0o710)
+    return copy
+
+
+def _usage(out: Path, logs: list[Path], limit_entries: int) -> tuple[int, int]:
+    """(bytes on disk, entries) of OUT's tree and the log files."""
+    size, entries = 0, 0
+    stack = [str(out)]
+    while stack and entries <= limit_entries:
+        try:
+            iterator = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in iterator:
+            entries += 1
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            size += info.st_blocks * 512
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+    for log in logs:
+        try:
+            size += log.stat().st_blocks * 512
+        except OSError:
+            pass
+    return size, entries
+
+
 class Child:
     """A running worker. Use `finish()` to wait for it (and kill it at its deadline)."""
 
     def __init__(self, sandbox: Sandbox, code: Path, job: Path, out: Path, limits: Limits, timed: bool = False):
+        self.sandbox = sandbox
         self.limits = limits
         self.logs = job.parent
-        self.started = time.monotonic()
+        self.out = out
         self.control = None
+        self.stopped = ""
+        self.timed_out = False
+        self.uid = UIDS.acquire() if sandbox.own_users else None
+        try:
+            self._start(sandbox, code, job, out, limits, timed)
+        except BaseException:
+            if self.uid is not None:
+                clean_up_user(self.uid)
+                UIDS.release(self.uid)
+            raise
+        self._done = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="sandbox-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def _start(self, sandbox: Sandbox, code: Path, job: Path, out: Path, limits: Limits, timed: bool) -> None:
+        if self.uid is not None:
+            os.chown(out, self.uid, self.uid)
+            out.chmod(0o755)
+            if sandbox.mode == "process":
+                code = _private_root(code, job, out, self.uid)
         pass_fds: tuple[int, ...] = ()
         child_fds = None
         if timed:
@@ -229,11 +629,14 @@ class Child:
         stdout = open(self.logs / "stdout.txt", "wb")
         stderr = open(self.logs / "stderr.txt", "wb")
         env = child_environment() if sandbox.mode == "process" else {"PATH": "/usr/bin:/bin"}
+        self.started = time.monotonic()
         try:
-            self.process = subprocess.Popen(
-                sandbox.command(code, job, out, child_fds), stdin=subprocess.DEVNULL, stdout=stdout,
-                stderr=stderr, env=env, cwd=str(job), start_new_session=True, pass_fds=pass_fds,
-                preexec_fn=lambda: _limit_resources(limits))
+            with _RUNNING_LOCK:  # so that _reap_orphans never takes this child's exit status
+                self.process = subprocess.Popen(
+                    sandbox.command(code, job, out, child_fds, self.uid), stdin=subprocess.DEVNULL,
+                    stdout=stdout, stderr=stderr, env=env, cwd=str(job), start_new_session=True,
+                    pass_fds=pass_fds, preexec_fn=lambda: _limit_resources(limits))
+                _RUNNING.add(self.process.pid)
         finally:
             stdout.close()
             stderr.close()
@@ -245,6 +648,30 @@ class Child:
     def deadline(self) -> float:
         return self.started + self.limits.seconds
 
+    def _watch(self) -> None:
+        """Stop the child at its deadline, or when its output or memory grows past the limits."""
+        logs = [self.logs / "stdout.txt", self.logs / "stderr.txt"]
+        next_memory = time.monotonic()
+        while not self._done.wait(min(WATCH_INTERVAL, max(0.0, self.deadline - time.monotonic()))):
+            if self.process.poll() is not None:
+                return
+            now = time.monotonic()
+            if now >= self.deadline:
+                self.timed_out = True
+                break
+            size, entries = _usage(self.out, logs, MAX_OUTPUT_ENTRIES)
+            if size > self.limits.output_mb * 1024 * 1024 or entries > MAX_OUTPUT_ENTRIES:
+                self.stopped = "output"
+                break
+            if self.uid is not None and now >= next_memory:
+                next_memory = now + MEMORY_INTERVAL
+                if memory_of(self.uid) > self.limits.memory_mb * 1024 * 1024:
+                    self.stopped = "memory"
+                    break
+        else:
+            return
+        self.kill()
+
     def read_signal(self) -> bytes:
         """Wait for one control byte from the child; b"" when it died or the deadline passed."""
         import select
@@ -255,8 +682,13 @@ class Child:
         ready, _, _ = select.select([self.control[1]], [], [], remaining)
         return os.read(self.control[1], 1) if ready else b""
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by every process of this child (see cpu_seconds_of)."""
+        pids = processes_of(self.uid) if self.uid is not None else descendants_of(self.process.pid)
+        return cpu_seconds_of(pids)
+
     def send(self, byte: bytes) -> None:
-        """b"G": run the timed call; b"S": skip it."""
+        """b"G": run the timed call; b"S": skip it; b"C": carry on after it."""
         try:
             os.write(self.control[0], byte)
         except OSError:  # the child is gone; read_signal will say so
@@ -267,25 +699,36 @@ class Child:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.uid is not None:
+            kill_user(self.uid)
 
     def finish(self) -> ChildResult:
-        timed_out = False
         try:
-            self.process.wait(timeout=max(0.0, self.deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        # Whatever the child left behind in its process group goes too (in
-        # bubblewrap mode the PID namespace has already taken it down).
+            self.process.wait(timeout=max(0.0, self.deadline - time.monotonic()) + 5.0)
+        except subprocess.TimeoutExpired:  # the watchdog should have stopped it already
+            self.timed_out = True
+        self._done.set()
+        self._watchdog.join()
+        # Whatever the child left behind goes too: its process group, and in
+        # bubblewrap mode its PID namespace (gone with its first process); as
+        # root, every process and stray file of its user id.
         self.kill()
         self.process.wait()
+        with _RUNNING_LOCK:
+            _RUNNING.discard(self.process.pid)
+        if self.uid is not None:
+            clean_up_user(self.uid)
+            UIDS.release(self.uid)
+            self.uid = None
         if self.control:
             for fd in self.control:
                 os.close(fd)
             self.control = None
         return ChildResult(
-            returncode=self.process.returncode, timed_out=timed_out,
+            returncode=self.process.returncode, timed_out=self.timed_out,
             elapsed=time.monotonic() - self.started,
-            stdout_tail=_tail(self.logs / "stdout.txt"), stderr_tail=_tail(self.logs / "stderr.txt"))
+            stdout_tail=_tail(self.logs / "stdout.txt"), stderr_tail=_tail(self.logs / "stderr.txt"),
+            stopped=self.stopped, limits=self.limits)
 
 
 def _tail(path: Path) -> str:

@@ -6,11 +6,23 @@ run. A tarball member is taken only when it is a regular file with a safe
 relative name and a bounded size; links, devices, absolute or `..` paths are
 refused and reported. Members may sit under one top-level folder (a common
 student mistake); that is accepted with a note.
+
+A compressed archive is first decompressed, with a bound, into a plain tar
+file, so a small file that unpacks to gigabytes costs at most the bound. A
+folder's graded files are taken only when no component of their path is a
+symbolic link (a `layers` linked to the reference solutions is refused).
+Whatever a damaged or hostile archive makes `tarfile` raise becomes a problem
+in words, never an error of the grader.
 """
 from __future__ import annotations
 
-import shutil
+import bz2
+import gzip
+import lzma
+import os
+import stat
 import tarfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -74,30 +86,91 @@ def _clean(name: str) -> str | None:
     return "/".join(parts)
 
 
+TRUNCATED = "unpacks to more than"
+_COMPRESSIONS = ((b"\x1f\x8b", gzip.open, "gzip"), (b"BZh", bz2.open, "bzip2"), (b"\xfd7zXZ\x00", lzma.open, "xz"))
+
+
+def _decompress(path: Path, dest: Path, submission: Submission) -> Path | None:
+    """The archive as a plain tar file of at most MAX_ARCHIVE_BYTES (+1), or None when unreadable.
+
+    Decompressing first, with a bound, keeps a small file that unpacks to
+    gigabytes (a member of zeros, or a huge GNU long-name header, which tarfile
+    would read into memory) from costing more than that bound.
+    """
+    with open(path, "rb") as handle:
+        magic = handle.read(6)
+    if not magic:
+        submission.problems.append(f"{path.name} is an empty file, not a tar archive. Make it with `bash "
+                                   "collate.sh` in the handout folder.")
+        return None
+    opener = next((o for m, o, _ in _COMPRESSIONS if magic.startswith(m)), None)
+    if opener is None:  # perhaps an uncompressed tar; tarfile says if not
+        if path.stat().st_size > MAX_ARCHIVE_BYTES:
+            submission.problems.append(f"{path.name} is larger than {MAX_ARCHIVE_BYTES} bytes and not compressed; "
+                                       "it was not read.")
+            return None
+        return path
+    target = dest / ".archive.tar"
+    written = 0
+    try:
+        with opener(path, "rb") as source, open(target, "wb") as sink:
+            while written <= MAX_ARCHIVE_BYTES:
+                chunk = source.read(min(1 << 20, MAX_ARCHIVE_BYTES + 1 - written))
+                if not chunk:
+                    break
+                sink.write(chunk)
+                written += len(chunk)
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as error:
+        submission.problems.append(f"{path.name} is damaged: it cannot be decompressed past byte {written} "
+                                   f"({error}).")
+        if written == 0:
+            return None
+    if written > MAX_ARCHIVE_BYTES:
+        submission.problems.append(f"the archive {TRUNCATED} {MAX_ARCHIVE_BYTES} bytes; only the members in "
+                                   "the first part were looked at.")
+    return target
+
+
 def read_tarball(path: Path, dest: Path, name: str) -> Submission:
     submission = Submission(name)
     try:
-        archive = tarfile.open(path, mode="r:*")
-    except (tarfile.TarError, OSError, EOFError) as error:
+        plain = _decompress(path, dest, submission)
+    except OSError as error:
+        submission.problems.append(f"{path.name} cannot be read ({error}).")
+        return submission
+    if plain is None:
+        return submission
+    try:
+        _read_tar(plain, path, dest, submission)
+    except Exception as error:  # whatever a hostile archive makes tarfile do, it is that archive's problem
+        submission.problems.append(f"{path.name} could not be read as a tar archive ({type(error).__name__}: "
+                                   f"{error}).")
+    finally:
+        if plain != path:
+            plain.unlink(missing_ok=True)
+    return submission
+
+
+def _read_tar(plain: Path, path: Path, dest: Path, submission: Submission) -> None:
+    try:
+        archive = tarfile.open(plain, mode="r:")
+    except (tarfile.TarError, OSError, EOFError, ValueError) as error:
         submission.problems.append(f"{path.name} is not a readable tar archive ({error}). Make it with "
                                    "`bash collate.sh` in the handout folder.")
-        return submission
+        return
     with archive:
+        members = []
         try:
-            members, total = [], 0
             for member in archive:
                 members.append(member)
-                total += max(member.size, 0)
-                if total > MAX_ARCHIVE_BYTES:
-                    submission.problems.append(f"the archive unpacks to more than {MAX_ARCHIVE_BYTES} bytes; "
-                                               "only the members before that were looked at.")
-                    break
                 if len(members) > MAX_MEMBERS:
                     submission.problems.append(f"the archive has more than {MAX_MEMBERS} members; only the first "
                                                "were looked at.")
                     break
         except (tarfile.TarError, OSError, EOFError, ValueError) as error:
-            submission.problems.append(f"the archive is damaged ({error}); the members before the damage were used.")
+            if not any(TRUNCATED in p for p in submission.problems):
+                submission.problems.append(f"the archive is damaged ({error}); the members before the damage "
+                                           "were used.")
         if not members and not submission.problems:
             submission.problems.append(f"{path.name} is an empty archive.")
         cleaned = {}
@@ -135,25 +208,64 @@ def read_tarball(path: Path, dest: Path, name: str) -> Submission:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             submission.files[relative] = target
-    return submission
+
+
+def _plain_file(folder: Path, relative: str) -> tuple[bool, str | None]:
+    """(exists, problem): whether FOLDER/RELATIVE exists, and why it cannot be taken.
+
+    Every component is checked, not only the last: a `layers` that is a
+    symbolic link to another folder (the reference solutions, say) is refused.
+    """
+    current = folder
+    parts = relative.split("/")
+    for i, part in enumerate(parts):
+        current = current / part
+        try:
+            info = current.lstat()
+        except FileNotFoundError:
+            return False, None
+        except OSError as error:
+            return True, f"refused {relative}: {error.strerror}."
+        if stat.S_ISLNK(info.st_mode):
+            return True, f"refused {relative}: {'/'.join(parts[:i + 1])} is a symbolic link."
+        last = i == len(parts) - 1
+        if not last and not stat.S_ISDIR(info.st_mode):
+            return False, None
+        if last and not stat.S_ISREG(info.st_mode):
+            return True, f"refused {relative}: not a regular file."
+        if last and info.st_size > MAX_FILE_BYTES:
+            return True, f"refused {relative}: more than {MAX_FILE_BYTES} bytes."
+    return True, None
 
 
 def read_folder(path: Path, dest: Path, name: str) -> Submission:
     submission = Submission(name)
-    candidates = list(GRADED_FILES) + sorted(p.name for p in path.glob("*.ipynb"))
-    for relative in candidates:
-        source = path / relative
-        if not source.exists() and not source.is_symlink():
-            continue
-        if source.is_symlink() or not source.is_file():
-            submission.problems.append(f"refused {relative}: it is a link or not a regular file.")
-            continue
-        if source.stat().st_size > MAX_FILE_BYTES:
-            submission.problems.append(f"refused {relative}: more than {MAX_FILE_BYTES} bytes.")
+    folder = Path(os.path.realpath(path))  # the folder itself may be a link; what is in it may not
+    try:
+        notebooks = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(".ipynb"))
+    except OSError as error:
+        submission.problems.append(f"the folder {path.name} cannot be read ({error.strerror}).")
+        return submission
+    for relative in list(GRADED_FILES) + notebooks:
+        exists, problem = _plain_file(folder, relative)
+        if problem:
+            submission.problems.append(problem)
+        if not exists or problem:
             continue
         target = dest / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target, follow_symlinks=False)
+        try:
+            # O_NOFOLLOW: a file swapped for a link since the check is refused too.
+            fd = os.open(folder / relative, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as source:
+                data = source.read(MAX_FILE_BYTES + 1)
+        except OSError as error:
+            submission.problems.append(f"refused {relative}: {error.strerror}.")
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            submission.problems.append(f"refused {relative}: more than {MAX_FILE_BYTES} bytes.")
+            continue
+        target.write_bytes(data)
         submission.files[relative] = target
     return submission
 
@@ -165,8 +277,10 @@ def read_submission(path: Path, dest: Path) -> Submission:
     name = submission_name(path)
     if path.is_dir():
         submission = read_folder(path, dest, name)
-    else:
+    elif path.is_file():
         submission = read_tarball(path, dest, name)
+    else:
+        submission = Submission(name, problems=[f"{path.name} is neither a folder nor a file (a device, a pipe?)."])
     for required in GRADED_FILES:
         if required not in submission.files:
             submission.problems.append(f"{required} is missing from the submission; its functions score 0.")

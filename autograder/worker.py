@@ -39,44 +39,92 @@ import traceback
 import numpy as np
 
 MAX_REPR = 200
+# Largest array the worker saves (the grader reads at most as much).
+MAX_ARRAY_BYTES = 64 * 1024 * 1024
+# Dtypes worth saving: booleans and numbers (the grader wants float64; it says
+# so for the others). Never objects, strings, records or dates.
+SAVED_KINDS = "biufc"
+
+# Student code runs in this process and may replace numpy's or the standard
+# library's functions (np.array_equal = lambda *a: True). The worker keeps its
+# own references, taken before any student code runs, so such patches do not
+# change what it records. (A student set on forging can still overwrite the
+# files; the grader checks every value against the reference in its own
+# process, so forging gains only what a correct answer would.)
+_ndarray = np.ndarray
+_array_equal = np.array_equal
+_save = np.save
+_load = np.load
+_dump = json.dump
+_dumps = json.dumps
+_loads = json.loads
+_replace = os.replace
+_open = open
+_isfinite = np.isfinite
 
 
 def describe(value):
     """JSON description of a returned value (never the value itself unless an array)."""
-    if isinstance(value, np.ndarray):
-        subclass = None if type(value) is np.ndarray else type(value).__name__
-        return {"kind": "ndarray", "dtype": str(value.dtype), "shape": list(value.shape), "subclass": subclass}
-    text = repr(value)
+    if isinstance(value, _ndarray):
+        subclass = None if type(value) is _ndarray else _type_name(value)
+        description = {"kind": "ndarray", "dtype": _safe(lambda: str(value.dtype), "?"),
+                       "shape": _safe(lambda: [int(n) for n in value.shape], []), "subclass": subclass}
+        nbytes = _safe(lambda: int(value.nbytes), 0)
+        if nbytes > MAX_ARRAY_BYTES:
+            description["dtype"] += " (%d bytes: too large to return)" % nbytes
+        return description
+    text = _safe(lambda: repr(value), "<unprintable>")
+    if not isinstance(text, str):
+        text = "<unprintable>"
     if len(text) > MAX_REPR:
         text = text[:MAX_REPR] + "..."
-    return {"kind": "other", "type": type(value).__name__, "repr": text}
+    return {"kind": "other", "type": _type_name(value), "repr": text}
+
+
+def _type_name(value):
+    return _safe(lambda: str(type(value).__name__), "?")
+
+
+def _safe(function, default):
+    """function(), or DEFAULT when it raises (student objects may raise from anything)."""
+    try:
+        return function()
+    except BaseException:
+        return default
 
 
 def save_array(path, value):
-    """Save a plain ndarray of a non-object dtype; return whether it was saved."""
-    if not isinstance(value, np.ndarray) or value.dtype.hasobject:
+    """Save a plain ndarray of a number dtype and a sane size; return whether it was saved."""
+    if type(value) is not _ndarray or value.dtype.hasobject or value.dtype.kind not in SAVED_KINDS:
         return False
-    np.save(path, np.asarray(value), allow_pickle=False)
+    if value.dtype.fields is not None or value.nbytes > MAX_ARRAY_BYTES:
+        return False
+    with _open(path, "wb") as handle:
+        _save(handle, value, allow_pickle=False)
     return True
 
 
 def student_traceback(code_dir):
     """The current exception's traceback, cut to frames in the student's files."""
     kind, error, tb = sys.exc_info()
-    frames = [frame for frame in traceback.extract_tb(tb) if frame.filename.startswith(code_dir)]
+    frames = [frame for frame in traceback.extract_tb(tb) if str(frame.filename).startswith(code_dir)]
     lines = traceback.format_list(frames)
-    lines += traceback.format_exception_only(kind, error)
+    lines += _safe(lambda: traceback.format_exception_only(kind, error), [_type_name(error) + "\n"])
     return "".join(lines)[-4000:]
 
 
 def error_record(code_dir, stage):
     kind, error, _ = sys.exc_info()
+    message = _safe(lambda: str(error), None)
+    trace = _safe(lambda: student_traceback(code_dir), "")
+    if code_dir:
+        trace = trace.replace(code_dir + os.sep, "")
     return {
         "status": "error",
         "stage": stage,
-        "type": kind.__name__,
-        "message": str(error)[:1000],
-        "traceback": student_traceback(code_dir).replace(code_dir + os.sep, ""),
+        "type": _safe(lambda: str(kind.__name__), "Exception"),
+        "message": (message if type(message) is str else "<the exception cannot be printed>")[:1000],
+        "traceback": trace,
     }
 
 
@@ -93,7 +141,8 @@ class Worker:
         self.import_errors = {}
 
     def load_array(self, name):
-        return np.load(os.path.join(self.arrays_dir, name + ".npy"), allow_pickle=False)
+        with _open(os.path.join(self.arrays_dir, name + ".npy"), "rb") as handle:
+            return _load(handle, allow_pickle=False)
 
     def module(self, name):
         if name in self.import_errors:
@@ -113,10 +162,11 @@ class Worker:
             if "array" in spec:
                 args.append(self.load_array(spec["array"]))
             elif "value" in spec:
-                args.append(json.loads(json.dumps(spec["value"])))
+                args.append(_loads(_dumps(spec["value"])))
             elif "cache" in spec:
                 if spec["cache"] not in self.caches:
-                    raise LookupError("the forward call this backward call needs did not succeed")
+                    raise LookupError("it needs the cache of a forward call, and that call failed "
+                                      "on this case (see the forward tests)")
                 args.append(self.caches[spec["cache"]])
             elif "dict" in spec:
                 name = spec["dict"]
@@ -134,16 +184,23 @@ class Worker:
     def dict_state(self, call_id, position, value):
         """Record a param dict after a call: scalars in JSON, arrays as .npy files."""
         state = {}
-        if not isinstance(value, dict):
-            return {"kind": "other", "type": type(value).__name__}
-        for key, item in list(value.items())[:50]:
-            key = str(key)
-            if isinstance(item, np.ndarray):
+        if type(value) is not dict:
+            return {"kind": "other", "type": _type_name(value)}
+        for key, item in list(dict.items(value))[:50]:
+            key = _safe(lambda: str(key), "?") if type(key) is not str else key
+            if isinstance(item, _ndarray):
                 file_name = "%s_d%d_%s.npy" % (call_id, position, key)
-                saved = key.isidentifier() and save_array(os.path.join(self.out_dir, file_name), item)
+                saved = key.isidentifier() and key.isascii() and save_array(os.path.join(self.out_dir, file_name),
+                                                                            item)
                 state[key] = dict(describe(item), file=file_name if saved else None)
-            elif isinstance(item, (bool, int, float, str)) or item is None:
-                state[key] = {"kind": "scalar", "value": item if not isinstance(item, float) or np.isfinite(item) else repr(item)}
+            elif type(item) in (bool, int, float, str) or item is None:
+                if type(item) is float and not _isfinite(item):
+                    item = repr(item)
+                elif type(item) is int and abs(item) > 2 ** 53:
+                    item = repr(item)
+                elif type(item) is str:
+                    item = item[:MAX_REPR]
+                state[key] = {"kind": "scalar", "value": item}
             else:
                 state[key] = describe(item)
         return {"kind": "dict", "items": state}
@@ -154,7 +211,7 @@ class Worker:
     def wait_for_go(self):
         """True to run the timed call, False to skip it (the grader's choice)."""
         byte = os.read(self.control_in, 1)
-        if byte not in (b"G", b"S"):
+        if byte not in (b"G", b"S", b"C"):
             raise SystemExit(0)
         return byte == b"G"
 
@@ -165,7 +222,7 @@ class Worker:
         try:
             function = getattr(self.module(call["module"]), call["func"])
             args = self.build_args(call["args"])
-            before = {i: arg.copy() for i, arg in enumerate(args) if isinstance(arg, np.ndarray)}
+            before = {i: arg.copy() for i, arg in enumerate(args) if type(arg) is _ndarray}
         except LookupError as error:
             early = {"status": "skipped", "message": str(error)}
         except BaseException:
@@ -188,18 +245,35 @@ class Worker:
         finally:
             if timed:
                 self.signal(b"D")
+                # Wait until the grader has read this process's CPU time, so
+                # that recording the results is not counted as the call's.
+                self.wait_for_go()
+        try:
+            return self.record_result(call, args, before, result, elapsed)
+        except BaseException:
+            # Whatever was returned broke the recording (a value whose methods
+            # raise, an array too large to copy...): a failed call, never a
+            # crash that would cost the rest of the plan.
+            record = error_record(self.code_dir, "result")
+            return {"status": "bad_return", "returned": {
+                "kind": "other", "type": "value that cannot be inspected",
+                "repr": "(%s: %s)" % (record["type"], record["message"][:MAX_REPR])}}
+
+    def record_result(self, call, args, before, result, elapsed):
+        call_id = call["id"]
         record = {"status": "ok", "elapsed": elapsed}
         record["modified_inputs"] = [
             i for i, copy in before.items()
-            if copy.shape != args[i].shape or not np.array_equal(copy, args[i], equal_nan=True)
+            if type(args[i]) is not _ndarray or copy.shape != args[i].shape
+            or not _array_equal(copy, args[i], equal_nan=True)
         ]
         record["dicts"] = {
             str(i): self.dict_state(call_id, i, arg) for i, arg in enumerate(args) if "dict" in call["args"][i]
         }
         expected = call["returns"]
-        if not isinstance(result, (tuple, list)) or len(result) != expected:
+        if type(result) not in (tuple, list) or len(result) != expected:
             record["status"] = "bad_return"
-            record["returned"] = describe(result) if not isinstance(result, (tuple, list)) else {
+            record["returned"] = describe(result) if type(result) not in (tuple, list) else {
                 "kind": "sequence", "length": len(result)}
             return record
         values = list(result)
@@ -220,22 +294,37 @@ class Worker:
         for call in calls:
             record = self.run_call(call)
             path = os.path.join(self.out_dir, call["id"] + ".json")
-            with open(path + ".tmp", "w") as handle:
-                json.dump(record, handle)
-            os.replace(path + ".tmp", path)
+            with _open(path + ".tmp", "w") as handle:
+                _dump(record, handle)
+            _replace(path + ".tmp", path)
+
+
+def _reachable(path):
+    """PATH, or for a relative PATH a name that stays valid whatever the ancestors' permissions.
+
+    Python makes import paths absolute, and an absolute path runs through the
+    grader's private work folder; /proc/self/fd/N leads straight to the folder.
+    """
+    if os.path.isabs(path):
+        return path
+    return "/proc/self/fd/%d" % os.open(path, os.O_RDONLY | os.O_DIRECTORY)
 
 
 def main(argv):
-    code_dir, job_dir, out_dir = (os.path.abspath(p) for p in argv[1:4])
+    # The folders are used as given: absolute in bubblewrap mode, relative to
+    # the working folder in process mode (whose ancestors the child may not
+    # be allowed to enter, so they must not be made absolute).
+    code_dir, job_dir, out_dir = (_reachable(p) for p in argv[1:4])
     control = [int(fd) for fd in argv[4:6]] or [None, None]
     sys.path.insert(0, code_dir)
     sys.dont_write_bytecode = True
-    with open(os.path.join(job_dir, "plan.json")) as handle:
+    with _open(os.path.join(job_dir, "plan.json")) as handle:
         calls = json.load(handle)
     Worker(code_dir, job_dir, out_dir, *control).run(calls)
-    # Ends the process at once: student code may have left threads or atexit hooks.
-    sys.stdout.flush()
-    sys.stderr.flush()
+    # Ends the process at once: student code may have left threads or atexit
+    # hooks, or closed the standard streams.
+    for stream in (sys.stdout, sys.stderr):
+        _safe(stream.flush, None)
     os._exit(0)
 
 
