@@ -535,7 +535,7 @@ if [ -n "$PY_NUMPY" ]; then
     done
     (
         cd -- "$root" || exit 1
-        PYTHONDONTWRITEBYTECODE=1 ${limiter[@]+"${limiter[@]}"} "$PY_NUMPY" -B -m layers.selfcheck </dev/null 2>&1
+        PYTHONDONTWRITEBYTECODE=1 ${limiter[@]+"${limiter[@]}"} "$PY_NUMPY" -B -u -m layers.selfcheck </dev/null 2>&1
     ) | sed 's/^/  | /'
     status=${PIPESTATUS[0]}
     if [ "$status" = 124 ]; then

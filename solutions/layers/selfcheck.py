@@ -182,13 +182,13 @@ def random_array(rng, *shape):
     return rng.standard_normal(shape)
 
 
-def expect_pair(result, name, what):
+def expect_pair(result, what):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise CheckFailed("returned %s, expected a pair (%s)" % (type(result).__name__, what))
     return result
 
 
-def expect_triple(result, name):
+def expect_triple(result):
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         raise CheckFailed("returned %s, expected three gradients" % type(result).__name__)
     return result
@@ -238,11 +238,6 @@ def need_harness(ctx):
                          "restore it from the handout" % ctx.harness_error)
 
 
-def need(ctx, name):
-    if not ctx.works(name):
-        raise NotChecked("not checked: %s must work first" % name)
-
-
 def probe_backward(ctx, backward_name, forward_name):
     """A backward whose forward does not work yet: say NOT IMPLEMENTED if it is still the stub."""
     backward = ctx.function(backward_name)
@@ -276,8 +271,8 @@ def gradient_check(ctx, label, forward, backward, inputs, dout_shape, rng):
     dout = random_array(rng, *dout_shape)
     arrays = dict(inputs)
     with quiet():
-        out, cache = expect_pair(forward(**arrays), label, "out, cache")
-        grads = expect_triple(backward(dout.copy(), cache), label)
+        out, cache = expect_pair(forward(**arrays), "out, cache")
+        grads = expect_triple(backward(dout.copy(), cache))
     names = list(inputs)
     for grad, key in zip(grads, names):
         expect_array(grad, "d" + key, inputs[key].shape)
@@ -322,7 +317,7 @@ def check_conv_forward(ctx, name):
         x, w, b = random_array(rng, *x_shape), random_array(rng, *w_shape), random_array(rng, w_shape[0])
         before = {"x": x.copy(), "w": w.copy(), "b": b.copy()}
         with quiet():
-            out, _ = expect_pair(forward(x, w, b, dict(conv_param)), name, "out, cache")
+            out, _ = expect_pair(forward(x, w, b, dict(conv_param)), "out, cache")
         expect_array(out, "out", conv_out_shape(x_shape, w_shape, conv_param))
         unchanged(before, {"x": x, "w": w, "b": b}, name)
         outputs.append((x, w, b, conv_param, out))
@@ -424,7 +419,7 @@ def check_norm_forward(ctx, name):
         channels = inputs["gamma"].shape[0]
         bn_param = {"mode": "train"}
         with quiet():
-            out, _ = expect_pair(forward(inputs["x"], inputs["gamma"], inputs["beta"], bn_param), name, "out, cache")
+            out, _ = expect_pair(forward(inputs["x"], inputs["gamma"], inputs["beta"], bn_param), "out, cache")
         expect_array(out, "train-mode out", shape)
         for key in ("running_mean", "running_var"):
             if key not in bn_param:
@@ -433,14 +428,14 @@ def check_norm_forward(ctx, name):
         kept = {key: np.array(bn_param[key], copy=True) for key in ("running_mean", "running_var")}
         bn_param["mode"] = "test"
         with quiet():
-            out, _ = expect_pair(forward(inputs["x"], inputs["gamma"], inputs["beta"], bn_param), name, "out, cache")
+            out, _ = expect_pair(forward(inputs["x"], inputs["gamma"], inputs["beta"], bn_param), "out, cache")
         expect_array(out, "test-mode out", shape)
         for key, value in kept.items():
             if not np.array_equal(value, bn_param[key]):
                 raise CheckFailed("test mode changed bn_param['%s']" % key)
     else:
         with quiet():
-            out, _ = expect_pair(norm_call(ctx, name)(**inputs), name, "out, cache")
+            out, _ = expect_pair(norm_call(ctx, name)(**inputs), "out, cache")
         expect_array(out, "out", shape)
     unchanged(before, inputs, name)
     return "ok"
