@@ -49,8 +49,13 @@ def failure_results(name: str, reason: str, rubric: Rubric, seed: int) -> dict:
 
 
 def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool = False,
-              seed: int | None = None, rubric: Rubric | None = None, progress=None) -> list[tuple[str, dict]]:
-    """Grade `submissions` into `out_dir`; return (name, results) for each, in order."""
+              seed: int | None = None, rubric: Rubric | None = None, progress=None,
+              started=None) -> list[tuple[str, dict]]:
+    """Grade `submissions` into `out_dir`; return (name, results) for each, in order.
+
+    `started(name)` is called when a submission's grading begins, `progress(name, results)` when it
+    ends (both from the worker threads; submissions with results already are neither).
+    """
     rubric = rubric or load_rubric()
     seed = rubric.seed if seed is None else seed
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +81,8 @@ def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool
 
             def one(item: tuple[Path, str]) -> tuple[str, dict]:
                 path, name = item
+                if started:
+                    started(name)
                 try:
                     results = grader.grade(path)
                 except Exception:  # a grader bug must not cost the other submissions

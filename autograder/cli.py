@@ -25,9 +25,10 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.batch import grade_all, print_table
+    from autograder.batch import grade_all, print_table, unique_names
     from autograder.rubric import RubricError, load_rubric
     from autograder.sandbox import detect_sandbox
+    from autograder.summary import ProgressBar, terminal_text, write_summary
 
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
@@ -35,6 +36,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         return 2
     if args.jobs < 1:
         print("autograder grade: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    if (args.gradebook is None) != (args.assignment is None):
+        print("autograder grade: --gradebook and --assignment go together", file=sys.stderr)
         return 2
     try:
         rubric = load_rubric(args.rubric)
@@ -44,15 +48,54 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     sandbox = detect_sandbox()
     if sandbox.warning:
         print("!" * 78 + "\n" + sandbox.warning + "\n" + "!" * 78, file=sys.stderr)
-    rows = grade_all([Path(s) for s in args.submissions], Path(args.out), jobs=args.jobs,
-                     force=args.force, seed=args.seed, rubric=rubric)
+    submissions, out = [Path(s) for s in args.submissions], Path(args.out)
+    todo = [n for n in unique_names(submissions) if args.force or not (out / n / "results.json").is_file()]
+    with ProgressBar(len(todo)) as bar:
+        rows = grade_all(submissions, out, jobs=args.jobs, force=args.force, seed=args.seed, rubric=rubric,
+                         progress=bar.done, started=bar.started)
     print_table(rows)
-    print(f"results in {args.out}/ (grades.csv, and NAME/results.json, NAME/feedback.md)")
+    try:
+        print(terminal_text(write_summary(rows, out)))
+    except Exception as error:  # the grades are written; a summary problem must not hide that
+        print(f"autograder grade: could not write the summary: {type(error).__name__}: {error}", file=sys.stderr)
+    print(f"\nresults in {args.out}/ (grades.csv, summary.md, score_distribution.png, and NAME/results.json, "
+          "NAME/feedback.md)")
+    if args.gradebook:
+        from autograder.gradebook import GradebookError, write_gradebook
+
+        try:
+            report = write_gradebook(Path(args.gradebook), args.assignment, rows, rubric)
+        except GradebookError as error:
+            print(f"autograder grade: {error}", file=sys.stderr)
+            return 1
+        print(f"gradebook {args.gradebook}: scores of {len(report.written)} students written to assignment "
+              f"{args.assignment!r}, notebook 'layers'" +
+              (f" ({len(report.created_students)} new students)" if report.created_students else ""))
+        for line in report.skipped:
+            print(f"  not written: {line}", file=sys.stderr)
     broken = [name for name, results in rows if results.get("extra_data", {}).get("internal_error")]
     if broken:
-        print("autograder grade: internal error while grading " + ", ".join(broken) +
-              " (see their results.json); the other submissions were graded.", file=sys.stderr)
-        return 1
+        # SPEC section 3: non-zero only when the grader could not run at all; a
+        # grader bug on one submission is reported in its results.json and here.
+        print("autograder grade: INTERNAL ERROR of the autograder while grading " + ", ".join(broken) +
+              " (their results.json say why; please report it); the other submissions were graded.",
+              file=sys.stderr)
+    return 0
+
+
+def _cmd_gradescope(args: argparse.Namespace) -> int:
+    from autograder.gradescope import BundleError, build_bundle
+
+    try:
+        members = build_bundle(Path(args.out))
+    except (BundleError, OSError) as error:
+        print(f"autograder gradescope: {error}", file=sys.stderr)
+        return 2
+    notebooks = [n for n in members if n.startswith("assignment/")]
+    print(f"wrote {args.out}: {len(members)} files ({len(notebooks)} notebooks), "
+          f"{Path(args.out).stat().st_size // 1024} KiB")
+    print("Upload it as the autograder of a Gradescope programming assignment, on the Ubuntu 22.04 base image "
+          "(its archive has Python 3.11).")
     return 0
 
 
@@ -72,7 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="regrade submissions that already have results")
     grade.add_argument("--seed", type=int, default=None, help="seed of the hidden cases (default: the rubric's)")
     grade.add_argument("--rubric", default=None, help="rubric file (default: autograder/rubric.toml)")
+    grade.add_argument("--gradebook", default=None, metavar="PATH",
+                       help="also write the scores into this nbgrader gradebook.db (created if missing); "
+                            "run it after `nbgrader autograde`")
+    grade.add_argument("--assignment", default=None, metavar="NAME",
+                       help="the nbgrader assignment the scores belong to (with --gradebook)")
+    grade.epilog = ("grades.csv lists the submissions in the order given, then any graded earlier into DIR "
+                    "(sorted by name); one column per graded function after the totals.")
     grade.set_defaults(run=_cmd_grade)
+
+    gradescope = commands.add_parser("gradescope", help="write the Gradescope autograder bundle (a zip)")
+    gradescope.add_argument("--out", required=True, metavar="FILE.zip", help="the zip to write (replaced)")
+    gradescope.set_defaults(run=_cmd_gradescope)
     return parser
 
 

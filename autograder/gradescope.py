@@ -1,0 +1,384 @@
+"""Gradescope: the autograder bundle (SPEC section 4) and what runs inside it.
+
+`autograder gradescope --out FILE.zip` writes a zip with, at its root:
+
+- `setup.sh` (Gradescope runs it once, as root, to build the image): installs
+  Python 3.11 and bubblewrap with apt when missing, creates a venv and
+  installs exactly the pinned packages: `requirements.txt` (pyproject's pins
+  of what grading imports, RUNTIME_PACKAGES) constrained by `constraints.txt`
+  (every package they pull in, at the version installed where the bundle was
+  built). Then it grades the
+  reference solution once, so a broken image fails at build time.
+- `run_autograder` (Gradescope runs it per submission): calls
+  `python -m autograder.gradescope run`, and writes a results.json with
+  score 0 and the reason itself when that cannot run or overruns.
+- what the grader reads at run time, in the repository's layout so
+  `paths.py` finds it: the `autograder` package, `solutions/layers/*.py`,
+  `assignment/*.ipynb` (the notebook report) and `pyproject.toml`. Nothing else:
+  no tests, no .git, no solution notebooks, no handout templates.
+
+The zip is reproducible: sorted members with fixed dates.
+
+`run` grades `$GRADESCOPE_ROOT/submission`, whatever students uploaded: the
+collate tarball, its unpacked files (`layers/*.py` and notebooks), the two
+modules without their folder, or the handout folder one level down. It
+always writes `$GRADESCOPE_ROOT/results/results.json` in Gradescope's format;
+if grading fails, with score 0 and the reason. Visibility of each test comes
+from the rubric's [feedback] (`gradescope_case_visibility` and
+`gradescope_summary_visibility` override the plain keys here); the
+per-function summary at the top of the output is always visible; the grader's
+stdout (sandbox diagnostics) is hidden from students.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import tomllib
+import traceback
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+from autograder import paths
+
+TEMPLATES_DIR = paths.PACKAGE_DIR / "gradescope"
+PYPROJECT = paths.REPO_ROOT / "pyproject.toml"
+DEFAULT_ROOT = "/autograder"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+EXECUTABLES = ("setup.sh", "run_autograder")
+# Package folders the bundle leaves out: build-time templates only.
+EXCLUDED_PACKAGE_DIRS = ("gradescope", "handout", "__pycache__")
+TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+# What grading imports (grade, worker, notebooks): the bundle installs these
+# pyproject pins and their dependencies, not the instructor's tools (nbgrader,
+# Jupyter, matplotlib, scikit-learn), which Gradescope never runs. That keeps
+# the image small and its build short, and installable on the Python 3.11.0
+# of Ubuntu 22.04 (some of Jupyter's dependencies need 3.11.5 or later).
+RUNTIME_PACKAGES = ("numpy", "nbformat")
+# Keys of a results.json Gradescope reads (its autograder specification).
+GRADESCOPE_KEYS = ("score", "execution_time", "output", "output_format", "test_output_format",
+                   "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard")
+
+
+class BundleError(RuntimeError):
+    """The bundle cannot be built from this checkout or environment."""
+
+
+# --------------------------------------------------------------------- building
+def pinned_requirements(pyproject: Path = PYPROJECT) -> list[str]:
+    """The pyproject pins of the packages grading imports (RUNTIME_PACKAGES), in pyproject's order."""
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    pins = {}
+    for requirement in data["project"]["dependencies"]:
+        name = requirement.split("==")[0].split("[")[0].strip().lower()
+        pins[name] = requirement
+    missing = [name for name in RUNTIME_PACKAGES if name not in pins]
+    if missing:
+        raise BundleError(f"{pyproject}: no pinned dependency for {', '.join(missing)}")
+    loose = [pins[name] for name in RUNTIME_PACKAGES if "==" not in pins[name]]
+    if loose:
+        raise BundleError(f"{pyproject}: dependencies must be pinned with == for a reproducible bundle: "
+                          + ", ".join(loose))
+    return [requirement for name, requirement in pins.items() if name in RUNTIME_PACKAGES]
+
+
+def resolved_constraints(requirements: list[str]) -> list[str]:
+    """`name==version` for every installed package the requirements pull in (their closure)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, str] = {}
+    seen: set[tuple[str, frozenset]] = set()
+    queue = [(Requirement(r), frozenset()) for r in requirements]
+    while queue:
+        requirement, _ = queue.pop()
+        name = canonicalize_name(requirement.name)
+        extras = frozenset(requirement.extras)
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        try:
+            distribution = metadata.distribution(requirement.name)
+        except metadata.PackageNotFoundError as error:
+            raise BundleError(f"{requirement.name} is required but not installed here; build the bundle from "
+                              "the kit's environment (dev/setup.sh)") from error
+        version = distribution.version
+        if requirement.specifier and not requirement.specifier.contains(version, prereleases=True):
+            raise BundleError(f"{requirement.name} {version} is installed, but {requirement} is required: "
+                              "reinstall the environment (dev/setup.sh) before building the bundle")
+        found[name] = version
+        for text in distribution.requires or []:
+            child = Requirement(text)
+            if child.marker is not None and not any(child.marker.evaluate({"extra": e})
+                                                    for e in (sorted(extras) or [""])):
+                continue
+            queue.append((child, extras))
+    return [f"{name}=={version}" for name, version in sorted(found.items())]
+
+
+def bundle_members() -> dict[str, Path | bytes]:
+    """Archive name -> file (or content) of every member of the bundle."""
+    members: dict[str, Path | bytes] = {}
+    for name in EXECUTABLES:
+        members[name] = TEMPLATES_DIR / name
+    requirements = pinned_requirements()
+    header = "# Written by `autograder gradescope`; do not edit.\n"
+    members["requirements.txt"] = (header + "\n".join(requirements) + "\n").encode()
+    members["constraints.txt"] = (header + "# Every package the requirements pull in, at the versions the kit "
+                                  "was tested with.\n" + "\n".join(resolved_constraints(requirements))
+                                  + "\n").encode()
+    members["pyproject.toml"] = PYPROJECT
+    for path in sorted(paths.PACKAGE_DIR.rglob("*")):
+        relative = path.relative_to(paths.PACKAGE_DIR)
+        if path.is_dir() or relative.parts[0] in EXCLUDED_PACKAGE_DIRS or "__pycache__" in relative.parts:
+            continue
+        if path.suffix in (".pyc", ".pyo"):
+            continue
+        members[f"autograder/{relative.as_posix()}"] = path
+    layers = sorted(paths.SOLUTION_LAYERS_DIR.glob("*.py"))
+    if not any(p.name in paths.STUDENT_MODULES for p in layers):
+        raise BundleError(f"{paths.SOLUTION_LAYERS_DIR} has no reference modules")
+    for path in layers:
+        members[f"solutions/layers/{path.name}"] = path
+    for path in sorted(paths.ASSIGNMENT_DIR.glob("*.ipynb")):
+        members[f"assignment/{path.name}"] = path
+    return members
+
+
+def build_bundle(out: Path) -> dict[str, Path | bytes]:
+    """Write the bundle zip to `out` (replacing it); return its members."""
+    members = bundle_members()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(members):
+                source = members[name]
+                data = source if isinstance(source, bytes) else source.read_bytes()
+                info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                mode = 0o755 if name in EXECUTABLES else 0o644
+                info.external_attr = (0o100000 | mode) << 16
+                archive.writestr(info, data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return members
+
+
+# ---------------------------------------------------------------------- running
+def _regular(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def locate_submission(folder: Path, staging: Path) -> tuple[Path, list[str]]:
+    """What to grade in Gradescope's submission folder, and notes on the choice.
+
+    A collate tarball wins (it is the documented way to submit); else the
+    folder itself when it has `layers/`; else the two modules uploaded without
+    their folder (copied into `staging/layers/`); else the shallowest folder
+    below that has `layers/`. When nothing fits, the folder itself, which then
+    scores 0 with "missing" reasons.
+    """
+    notes: list[str] = []
+    if not folder.is_dir():
+        staging.mkdir(parents=True, exist_ok=True)
+        return staging, ["Nothing was submitted."]
+    tarballs = sorted(p for p in folder.iterdir() if _regular(p) and p.name.lower().endswith(TARBALL_SUFFIXES))
+    if tarballs:
+        chosen = tarballs[0]
+        if len(tarballs) > 1:
+            collated = [p for p in tarballs if "submission" in p.name]
+            chosen = (collated or tarballs)[0]
+            notes.append(f"Several archives were submitted ({', '.join(p.name for p in tarballs)}); "
+                         f"graded {chosen.name}.")
+        if (folder / paths.LAYERS_PACKAGE).exists():
+            notes.append(f"Graded {chosen.name}; the other uploaded files were not used.")
+        return chosen, notes
+    if (folder / paths.LAYERS_PACKAGE).is_dir():
+        return folder, notes
+    flat = [folder / m for m in paths.STUDENT_MODULES if _regular(folder / m)]
+    if flat:
+        layers = staging / paths.LAYERS_PACKAGE
+        layers.mkdir(parents=True, exist_ok=True)
+        for source in flat:
+            shutil.copyfile(source, layers / source.name)
+        for notebook in folder.glob("*.ipynb"):
+            if _regular(notebook):
+                shutil.copyfile(notebook, staging / notebook.name)
+        notes.append("The modules were uploaded without their folder; graded them as "
+                     + " and ".join(f"layers/{p.name}" for p in flat) + ".")
+        return staging, notes
+    nested = sorted((p.parent for p in folder.glob("**/" + paths.LAYERS_PACKAGE) if p.is_dir()
+                     and not p.is_symlink() and len(p.relative_to(folder).parts) <= 4),
+                    key=lambda p: (len(p.parts), str(p)))
+    if nested:
+        notes.append(f"The files were inside the folder {nested[0].relative_to(folder).as_posix()}/; "
+                     "graded that folder.")
+        return nested[0], notes
+    return folder, notes
+
+
+def gradescope_rubric(rubric):
+    """The rubric with the Gradescope-specific visibilities of [feedback] in force."""
+    feedback = dict(rubric.feedback)
+    for key in ("case_visibility", "summary_visibility"):
+        feedback[key] = feedback.get(f"gradescope_{key}", feedback[key])
+    return replace(rubric, feedback=feedback)
+
+
+def function_summary(results: dict) -> str:
+    """Per-function score and tests passed, as text for the always-visible top-level output."""
+    rows: dict[str, list[float]] = {}
+    for test in results.get("tests", []):
+        function = test["name"].split(":", 1)[0]
+        row = rows.setdefault(function, [0.0, 0.0, 0, 0])
+        row[0] += test.get("score", 0.0)
+        row[1] += test.get("max_score", 0.0)
+        row[2] += test.get("status") == "passed"
+        row[3] += 1
+    width = max([len(f) for f in rows] + [8])
+    lines = [f"Score: {results['score']:g} / {results.get('max_score', 0):g}", "",
+             f"{'function':<{width}}  {'points':>13}  {'tests passed':>12}"]
+    for function, (score, maximum, passed, count) in rows.items():
+        points = f"{round(score, 2):g} / {round(maximum, 2):g}"
+        lines.append(f"{function:<{width}}  {points:>13}  {f'{passed} / {count}':>12}")
+    withheld = [t for t in results.get("tests", []) if t.get("visibility", "visible") != "visible"]
+    if withheld:
+        lines += ["", f"The details of {len(withheld)} tests (the hidden cases) are shown once grades are published."]
+    return "\n".join(lines)
+
+
+def for_gradescope(results: dict, notes: list[str]) -> tuple[dict, list[str]]:
+    """Grader results -> Gradescope's results.json; also the lines meant for instructors only."""
+    instructor_only, student_lines = [], []
+    for line in results.get("output", "").splitlines():
+        (instructor_only if line.startswith("WEAK ISOLATION") else student_lines).append(line)
+    output = function_summary(results)
+    extra = [*notes, *[line for line in student_lines if line.strip()]]
+    if extra:
+        output += "\n\nNotes:\n" + "\n".join(f"- {line}" for line in extra)
+    converted = {key: results[key] for key in GRADESCOPE_KEYS if key in results}
+    converted["output"] = output
+    converted["stdout_visibility"] = "hidden"
+    converted["extra_data"] = {**results.get("extra_data", {}), "max_score": results.get("max_score")}
+    return converted, instructor_only
+
+
+class Stopped(BaseException):
+    """SIGTERM (run_autograder's time limit) arrived while grading.
+
+    A BaseException, so no `except Exception` on the way turns it into something else.
+    """
+
+
+def _stop(signum, frame):
+    raise Stopped()
+
+
+def failure(reason: str, elapsed: float) -> dict:
+    """results.json when grading itself failed: score 0 and the reason, visible."""
+    text = f"Your submission could not be graded: {reason}"
+    return {"score": 0.0, "execution_time": round(elapsed, 2), "output": text, "stdout_visibility": "hidden",
+            "tests": [{"name": "grading: submission could be graded", "score": 0.0, "max_score": 0.0,
+                       "status": "failed", "output": text, "visibility": "visible"}],
+            "extra_data": {"internal_error": True}}
+
+
+def run(root: Path, rubric_path: Path | None = None) -> dict:
+    """Grade ROOT/submission into ROOT/results/results.json (always written); return the results."""
+    from autograder.grade import Grader
+    from autograder.report import write_atomic
+    from autograder.rubric import load_rubric
+    from autograder.sandbox import detect_sandbox
+
+    started = time.monotonic()
+    root = Path(root)
+    results_path = root / "results" / "results.json"
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        rubric = gradescope_rubric(load_rubric(rubric_path))
+        sandbox = detect_sandbox()
+        print(f"sandbox: {sandbox.mode}" + (f" ({sandbox.warning})" if sandbox.warning else ""), flush=True)
+        with tempfile.TemporaryDirectory(prefix="autograder-gradescope-") as work:
+            target, notes = locate_submission(root / "submission", Path(work) / "staged")
+            print(f"grading {target}", flush=True)
+            grader = Grader(rubric, rubric.seed, Path(work) / "grader", sandbox)
+            results = grader.grade(target)
+        results["extra_data"]["submission"] = "submission"
+        results, instructor_only = for_gradescope(results, notes)
+        for line in instructor_only:
+            print(line, flush=True)
+    except Stopped:
+        results = failure("grading took longer than the time limit and was stopped (an infinite loop, or code "
+                          "far too slow?).", time.monotonic() - started)
+    except Exception:
+        print(traceback.format_exc(), flush=True)
+        results = failure("the autograder failed (an error of the autograder, not of your code; the course "
+                          "staff can see the details).", time.monotonic() - started)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    write_atomic(results_path, json.dumps(results, indent=2) + "\n")
+    print(f"score {results['score']:g}; wrote {results_path}", flush=True)
+    return results
+
+
+def selftest() -> int:
+    """Grade the reference solution as a submission (setup.sh's last step)."""
+    with tempfile.TemporaryDirectory(prefix="autograder-selftest-") as root:
+        layers = Path(root) / "submission" / paths.LAYERS_PACKAGE
+        layers.mkdir(parents=True)
+        for module in paths.STUDENT_MODULES:
+            shutil.copyfile(paths.SOLUTION_LAYERS_DIR / module, layers / module)
+        results = run(Path(root))
+    maximum = results.get("extra_data", {}).get("max_score")
+    failed = [t["name"] for t in results.get("tests", []) if t.get("status") != "passed"
+              and not t["name"].startswith("notebooks:")]
+    if failed or maximum is None or abs(results["score"] - maximum) > 1e-6:
+        print(f"selftest: FAILED: the reference solution scored {results['score']} / {maximum}; failed: "
+              + ", ".join(failed), file=sys.stderr)
+        return 1
+    print(f"selftest: the reference solution scores {results['score']:g} / {maximum:g}")
+    return 0
+
+
+def check() -> int:
+    from autograder.rubric import load_rubric
+    from autograder.sandbox import detect_sandbox
+
+    load_rubric()
+    sandbox = detect_sandbox()
+    print(f"sandbox: {sandbox.mode}" + (f"\n{sandbox.warning}" if sandbox.warning else ""))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope",
+                                     description="What runs inside the Gradescope bundle.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json")
+    grade.add_argument("--root", default=os.environ.get("GRADESCOPE_ROOT", DEFAULT_ROOT))
+    grade.add_argument("--rubric", default=None, help=argparse.SUPPRESS)
+    commands.add_parser("selftest", help="grade the reference solution; exit 1 unless full marks")
+    commands.add_parser("check", help="load the rubric and report the sandbox mode")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(Path(args.root), args.rubric)
+        return 0
+    return selftest() if args.command == "selftest" else check()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""What an instructor sees of a batch: a progress bar while grading, a summary at the end.
+
+The summary answers "what did the class not understand?": the score
+distribution (a text histogram on the terminal and `DIR/score_distribution.png`)
+and, for every check, how many students failed it, worst first. A check is a
+test with its hidden case stripped ("conv_backward_naive: gradients match the
+reference" groups every case of that check; a student fails it when any case
+fails); the same table per case follows. Everything is also written to
+`DIR/summary.md`.
+
+Submissions the autograder itself failed on (internal errors) are listed apart
+and left out of the statistics: their 0 says nothing about the student.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PLOT_NAME = "score_distribution.png"
+SUMMARY_NAME = "summary.md"
+
+
+# ------------------------------------------------------------------ progress bar
+class ProgressBar:
+    """A rich progress bar over submissions: done/total, the students being graded, time left.
+
+    Silent when stderr is not a terminal (CI logs, pipes). Use as a context
+    manager; pass `started` and `done` to `grade_all`.
+    """
+
+    def __init__(self, total: int, stream=None, force_terminal: bool | None = None):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
+
+        self.console = Console(file=stream or sys.stderr, force_terminal=force_terminal)
+        self.enabled = self.console.is_terminal and total > 0
+        self.active: list[str] = []
+        self.last = ""
+        self.lock = threading.Lock()  # grade_all calls back from its worker threads
+        self.progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
+                                 TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                                 TextColumn("{task.fields[current]}"), console=self.console,
+                                 disable=not self.enabled)
+        self.task = self.progress.add_task("grading", total=total, current="")
+
+    def __enter__(self) -> "ProgressBar":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def _show(self) -> None:
+        now = ", ".join(self.active[:3]) + (f" +{len(self.active) - 3}" if len(self.active) > 3 else "")
+        text = f"now: {now}" if now else ""
+        if self.last:
+            text = (text + "  " if text else "") + f"[dim]last: {self.last}[/dim]"
+        self.progress.update(self.task, current=text)
+
+    def started(self, name: str) -> None:
+        with self.lock:
+            self.active.append(name)
+            self._show()
+
+    def done(self, name: str, results: dict) -> None:
+        with self.lock:
+            if name in self.active:
+                self.active.remove(name)
+            self.last = f"{name} {results.get('score', 0):g}/{results.get('max_score', 0):g}"
+            self.progress.advance(self.task)
+            self._show()
+
+
+# ---------------------------------------------------------------------- analysis
+@dataclass
+class Failures:
+    name: str
+    failed: int
+    total: int
+    function: str = ""
+
+
+@dataclass
+class Summary:
+    count: int
+    max_score: float
+    scores: list[float]
+    internal_errors: list[str]
+    by_check: list[Failures]
+    by_case: list[Failures]
+    by_function: list[tuple[str, float, float, int, int]]  # function, max, mean, full marks, zero
+    lowest: list[tuple[str, float]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=8)
+def case_labels(seed: int) -> tuple[str, ...]:
+    """Labels of every hidden case and state sequence drawn from `seed`, longest first."""
+    from autograder.cases import cases_for
+    from autograder.contract import GROUPS
+
+    labels = set()
+    for group in GROUPS:
+        cases, sequences = cases_for(group, seed)
+        labels.update(c.label for c in cases)
+        labels.update(s.label for s in sequences)
+    return tuple(sorted(labels, key=len, reverse=True))
+
+
+def split_case(name: str, labels: tuple[str, ...]) -> tuple[str, str]:
+    """A test name -> (check, case): "f: what, CASE" -> ("f: what", "CASE"); no case -> (name, "")."""
+    for label in labels:
+        if name.endswith(", " + label):
+            return name[: -len(label) - 2], label
+    return name, ""
+
+
+def _sorted(counts: dict[str, list], functions: dict[str, str]) -> list[Failures]:
+    rows = [Failures(name, len(failed), len(total), functions.get(name, ""))
+            for name, (failed, total) in counts.items()]
+    return sorted(rows, key=lambda r: (-r.failed, -(r.failed / r.total if r.total else 0), r.name))
+
+
+def analyse(rows: list[tuple[str, dict]]) -> Summary:
+    graded = [(n, r) for n, r in rows if not r.get("extra_data", {}).get("internal_error")]
+    errors = [n for n, r in rows if r.get("extra_data", {}).get("internal_error")]
+    max_score = max([float(r.get("max_score", 0)) for _, r in graded] + [0.0])
+    checks: dict[str, list[set]] = defaultdict(lambda: [set(), set()])
+    cases: dict[str, list[set]] = defaultdict(lambda: [set(), set()])
+    functions: dict[str, str] = {}
+    per_function: dict[str, list[float]] = defaultdict(list)
+    function_max: dict[str, float] = defaultdict(float)
+    for name, results in graded:
+        seed = results.get("extra_data", {}).get("seed")
+        labels = case_labels(int(seed)) if isinstance(seed, int) else ()
+        totals: dict[str, float] = defaultdict(float)
+        maxima: dict[str, float] = defaultdict(float)
+        for test in results.get("tests", []):
+            check, case = split_case(test["name"], labels)
+            function = test["name"].split(":", 1)[0]
+            functions[check] = functions[test["name"]] = function
+            failed = test.get("status") != "passed"
+            checks[check][1].add(name)
+            cases[test["name"]][1].add(name)
+            if failed:
+                checks[check][0].add(name)
+                cases[test["name"]][0].add(name)
+            totals[function] += float(test.get("score", 0))
+            maxima[function] += float(test.get("max_score", 0))
+        for function, value in totals.items():
+            per_function[function].append(value)
+            function_max[function] = max(function_max[function], maxima[function])
+    by_function = []
+    for function, values in per_function.items():
+        top = function_max[function]
+        if top <= 0:
+            continue
+        by_function.append((function, top, statistics.fmean(values),
+                            sum(v >= top - 1e-9 for v in values), sum(v <= 1e-9 for v in values)))
+    scores = [float(r.get("score", 0)) for _, r in graded]
+    lowest = sorted(((n, float(r.get("score", 0))) for n, r in graded), key=lambda item: (item[1], item[0]))
+    labels = _all_labels(graded)
+    by_case = [row for row in _sorted(cases, functions) if split_case(row.name, labels)[1]]
+    return Summary(len(graded), max_score, scores, errors, _sorted(checks, functions), by_case, by_function,
+                   lowest[:10])
+
+
+def _all_labels(graded) -> tuple[str, ...]:
+    seeds = {r.get("extra_data", {}).get("seed") for _, r in graded}
+    labels = set()
+    for seed in seeds:
+        if isinstance(seed, int):
+            labels.update(case_labels(seed))
+    return tuple(sorted(labels, key=len, reverse=True))
+
+
+# ---------------------------------------------------------------------- rendering
+def histogram_lines(scores: list[float], max_score: float, bins: int = 10, width: int = 40) -> list[str]:
+    """A text histogram of scores in `bins` equal ranges of 0..max_score (the last one closed)."""
+    if not scores or max_score <= 0:
+        return ["(no scores)"]
+    counts = [0] * bins
+    for score in scores:
+        index = min(bins - 1, max(0, int(score / max_score * bins)))
+        counts[index] += 1
+    peak = max(counts)
+    lines = []
+    for i, count in enumerate(counts):
+        low, high = max_score * i / bins, max_score * (i + 1) / bins
+        bracket = "]" if i == bins - 1 else ")"
+        bar = "#" * (round(count / peak * width) if peak else 0)
+        if count and not bar:
+            bar = "#"
+        lines.append(f"[{low:5.1f}, {high:5.1f}{bracket} {count:4d} {bar}")
+    return lines
+
+
+def _statistics_line(summary: Summary) -> str:
+    if not summary.scores:
+        return "no submission graded"
+    scores = summary.scores
+    return (f"{summary.count} submissions graded; mean {statistics.fmean(scores):.1f}, median "
+            f"{statistics.median(scores):.1f}, min {min(scores):g}, max {max(scores):g} (out of {summary.max_score:g})")
+
+
+def _fraction(row: Failures) -> str:
+    return f"{row.failed}/{row.total}"
+
+
+def terminal_text(summary: Summary, top: int = 12) -> str:
+    lines = ["", "Score distribution: " + _statistics_line(summary), *histogram_lines(summary.scores,
+                                                                                      summary.max_score)]
+    failing = [row for row in summary.by_check if row.failed]
+    if failing:
+        width = min(90, max(len(row.name) for row in failing[:top]))
+        lines += ["", "Most failed checks (students who failed at least one case):"]
+        for row in failing[:top]:
+            name = row.name if len(row.name) <= width else row.name[: width - 3] + "..."
+            lines.append(f"  {name:<{width}}  {_fraction(row):>9}")
+        if len(failing) > top:
+            lines.append(f"  ... {len(failing) - top} more in {SUMMARY_NAME}")
+    if summary.internal_errors:
+        lines += ["", "The autograder failed on (not counted): " + ", ".join(summary.internal_errors)]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown(summary: Summary, plot: str | None) -> str:
+    lines = ["# Grading summary", "", _statistics_line(summary) + ".", ""]
+    if summary.internal_errors:
+        lines += [f"The autograder failed on {len(summary.internal_errors)} submissions, not counted here: "
+                  + ", ".join(summary.internal_errors) + ".", ""]
+    lines += ["## Score distribution", "", "```text", *histogram_lines(summary.scores, summary.max_score), "```", ""]
+    if plot:
+        lines += [f"![score distribution]({plot})", ""]
+    if summary.lowest:
+        lines += ["Lowest scores: " + ", ".join(f"{n} ({s:g})" for n, s in summary.lowest) + ".", ""]
+    lines += ["## Functions", "", "| function | points | mean | full marks | zero |", "|---|---:|---:|---:|---:|"]
+    for function, top, mean, full, zero in summary.by_function:
+        lines.append(f"| `{function}` | {top:g} | {mean:.2f} | {full}/{summary.count} | {zero}/{summary.count} |")
+    lines += ["", "## Checks failed, worst first", "",
+              "A check groups the hidden cases of one test; a student fails it when any case fails.", "",
+              "| check | students failed |", "|---|---:|"]
+    lines += [f"| {_cell(row.name)} | {_fraction(row)} |" for row in summary.by_check]
+    lines += ["", "## Hidden cases failed, worst first", "", "| test (check, case) | students failed |", "|---|---:|"]
+    lines += [f"| {_cell(row.name)} | {_fraction(row)} |" for row in summary.by_case]
+    return "\n".join(lines) + "\n"
+
+
+def plot_scores(scores: list[float], max_score: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
+    top = max_score if max_score > 0 else max(scores + [1.0])
+    axes.hist(scores, bins=20, range=(0, top), color="#4c72b0", edgecolor="white")
+    if scores:
+        axes.axvline(statistics.fmean(scores), color="#dd8452", linestyle="--",
+                     label=f"mean {statistics.fmean(scores):.1f}")
+        axes.axvline(statistics.median(scores), color="#55a868", linestyle=":",
+                     label=f"median {statistics.median(scores):.1f}")
+        axes.legend()
+    axes.set_xlabel(f"score (out of {top:g})")
+    axes.set_ylabel("submissions")
+    axes.set_title(f"Score distribution, {len(scores)} submissions")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def write_summary(rows: list[tuple[str, dict]], out_dir: Path) -> Summary:
+    """Write DIR/summary.md and DIR/score_distribution.png; return the summary."""
+    from autograder.report import write_atomic
+
+    summary = analyse(rows)
+    plot = None
+    if summary.scores:
+        plot_scores(summary.scores, summary.max_score, out_dir / PLOT_NAME)
+        plot = PLOT_NAME
+    write_atomic(out_dir / SUMMARY_NAME, markdown(summary, plot))
+    return summary
