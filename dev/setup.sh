@@ -17,11 +17,13 @@ if [ -z "$PYTHON" ] || ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2]
     exit 1
 fi
 
-# System packages: bubblewrap isolates student code; shellcheck lints collate.sh.
+# System packages: bubblewrap isolates student code; for the tests, shellcheck
+# lints collate.sh and bsdtar (libarchive-tools) packs like macOS students do.
 wanted=()
 command -v bwrap >/dev/null 2>&1 || wanted+=(bubblewrap)
 if [ "${EXTRAS:-}" = "test" ]; then
     command -v shellcheck >/dev/null 2>&1 || wanted+=(shellcheck)
+    command -v bsdtar >/dev/null 2>&1 || wanted+=(libarchive-tools)
 fi
 if [ "${#wanted[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import autograder_command
+
 REPO = Path(__file__).resolve().parents[1]
 SOLUTION_LAYERS = REPO / "solutions" / "layers"
 STUDENT_FILES = ("layers/conv.py", "layers/norm.py")
@@ -33,12 +35,6 @@ FUNCTIONS = (
 KEPT_NAME = re.compile(r"^(?P<base>.+)\.\d{8}-\d{6}(-\d+)?\.tar\.gz$")
 
 
-def autograder_command() -> list[str]:
-    """The installed console script next to this Python (.venv/bin/autograder), else `python -m`."""
-    script = Path(sys.executable).parent / "autograder"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "autograder"]
-
-
 def student_env(**extra: str) -> dict[str, str]:
     """The environment of a student whose Python environment (with numpy) is active."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHON", "BASH_ENV", "ENV")}
@@ -48,12 +44,8 @@ def student_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "handout"
-    result = subprocess.run([*autograder_command(), "release", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"autograder release failed:\n{result.stdout}\n{result.stderr}"
-    return out
+def released(released_handout) -> Path:
+    return released_handout
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import autograder_command
+
 from autograder.stubs import find_regions, make_stub, solution_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,19 +49,9 @@ NORM_FUNCTIONS = (
 )
 
 
-def autograder_command() -> list[str]:
-    """The installed console script next to this Python (.venv/bin/autograder), else `python -m`."""
-    script = Path(sys.executable).parent / "autograder"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "autograder"]
-
-
 @pytest.fixture(scope="module")
-def handout(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "handout"
-    result = subprocess.run([*autograder_command(), "release", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"autograder release failed:\n{result.stdout}\n{result.stderr}"
-    return out
+def handout(released_handout) -> Path:
+    return released_handout
 
 
 def released_files(root: Path) -> list[str]:

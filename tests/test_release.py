@@ -21,10 +21,8 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def fresh_release(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "handout"
-    generate_handout(out)
-    return out
+def fresh_release(released_handout) -> Path:
+    return released_handout
 
 
 def test_committed_assignment_is_what_generation_produces(fresh_release):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import autograder_command
+
 REPO = Path(__file__).resolve().parents[1]
 SOLUTION_LAYERS = REPO / "solutions" / "layers"
 FUNCTIONS = (
@@ -29,18 +31,9 @@ FUNCTIONS = (
 ERROR_NUMBER = r"\d\.\de[-+]\d\d"
 
 
-def autograder_command() -> list[str]:
-    script = Path(sys.executable).parent / "autograder"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "autograder"]
-
-
 @pytest.fixture(scope="module")
-def released(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "handout"
-    result = subprocess.run([*autograder_command(), "release", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"autograder release failed:\n{result.stdout}\n{result.stderr}"
-    return out
+def released(released_handout) -> Path:
+    return released_handout
 
 
 @pytest.fixture
