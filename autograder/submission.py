@@ -115,7 +115,8 @@ def _decompress(path: Path, dest: Path, submission: Submission) -> Path | None:
     try:
         with opener(path, "rb") as source, open(target, "wb") as sink:
             while written <= MAX_ARCHIVE_BYTES:
-                chunk = source.read(min(1 << 20, MAX_ARCHIVE_BYTES + 1 - written))
+                # read1: a damaged stream keeps what was decompressed before the damage
+                chunk = source.read1(min(1 << 16, MAX_ARCHIVE_BYTES + 1 - written))
                 if not chunk:
                     break
                 sink.write(chunk)

@@ -1,0 +1,1 @@
+"""Hostile and broken submissions for tests/test_hostile.py (see builders.py)."""
