@@ -107,6 +107,8 @@ def main(argv=None):
                         help='interleaved rounds per comparison (default 9)')
     parser.add_argument('--strict', action='store_true',
                         help='exit 1 when a target is missed')
+    parser.add_argument('--only', choices=('conv', 'bn'),
+                        help='run only the convolution or only the batchnorm part')
     args = parser.parse_args(argv)
 
     conv = load_reference('conv')
@@ -128,7 +130,9 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     rows = []  # (what, measured text, ratio text, target text, passed)
 
-    for i, (x_shape, w_shape, stride, pad) in enumerate(CONV_SHAPES):
+    conv_shapes = [] if args.only == 'bn' else CONV_SHAPES
+    bn_shapes = [] if args.only == 'conv' else BN_SHAPES
+    for i, (x_shape, w_shape, stride, pad) in enumerate(conv_shapes):
         x = rng.standard_normal(x_shape)
         w = rng.standard_normal(w_shape)
         b = rng.standard_normal(w_shape[0])
@@ -161,7 +165,7 @@ def main(argv=None):
                          'naive %.0f ms (once), fast %.2f ms' % (naive * 1e3, med['numpy'] * 1e3),
                          'naive/fast = %.0f' % speedup, '>= 300', speedup >= 300))
 
-    for (N, D), target in BN_SHAPES:
+    for (N, D), target in bn_shapes:
         x = rng.standard_normal((N, D)) * 2.0 + 0.5
         gamma = rng.standard_normal(D)
         beta = rng.standard_normal(D)

@@ -189,16 +189,22 @@ def conv_backward_fast(dout, cache):
 
     db = dout_mat.sum(axis=1)
     dw = (dout_mat @ cols.T).reshape(F, C, HH, WW)
-    dcols = (w.reshape(F, C * HH * WW).T @ dout_mat).reshape(C, HH, WW, N, H_out, W_out)
 
-    # Inverse of im2col ("col2im"): add every tap's block back where it was
-    # read from. Windows overlap, hence the accumulation.
+    # dx: the gradient of the patch matrix is w_mat.T @ dout_mat, and each of
+    # its blocks is added back where im2col read it from ("col2im"); windows
+    # overlap, hence the accumulation. Rather than building that whole
+    # (C*HH*WW, N*H'*W') matrix at once, take one filter row u at a time:
+    # rows (c, u, v) for all c, v of it, in a buffer reused for every u.
+    w_rows = w.transpose(2, 1, 3, 0).reshape(HH, C * WW, F)  # [u] = rows (c, v)
+    dcols_u = np.empty((C * WW, N * H_out * W_out), dtype=np.float64)
+    blocks = dcols_u.reshape(C, WW, N, H_out, W_out)
     dx_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=np.float64)
     for u in range(HH):
+        np.matmul(w_rows[u], dout_mat, out=dcols_u)
         rows = slice(u, u + stride * H_out, stride)
         for v in range(WW):
             columns = slice(v, v + stride * W_out, stride)
-            dx_pad[:, :, rows, columns] += dcols[:, u, v]
+            dx_pad[:, :, rows, columns] += blocks[:, v]
 
     dx = np.ascontiguousarray(dx_pad[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
     ### END SOLUTION
