@@ -171,8 +171,11 @@ class Sandbox:
     def _drop(self, uid: int | None) -> list[str]:
         if uid is None:
             return []
+        # In process mode nothing else kills the child when the grader dies (bubblewrap has
+        # --die-with-parent): the parent-death signal, set after the change of user.
+        death = ["--pdeathsig=KILL"] if self.mode == "process" else []
         return ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
-                "--inh-caps=-all", "--bounding-set=-all", "--"]
+                "--inh-caps=-all", "--bounding-set=-all", *death, "--"]
 
     def command(self, code_dir: Path, job_dir: Path, out_dir: Path, control: tuple[int, int] | None,
                 uid: int | None = None) -> list[str]:
@@ -316,8 +319,9 @@ def _limit_resources(limits: Limits) -> None:
 # -- user ids of children (root only) ---------------------------------------------
 
 def _lock_folder() -> Path:
-    """A root-owned folder for the pool's lock files, shared by every grader on this machine."""
-    for base in ("/run", tempfile.gettempdir()):
+    """A root-owned folder for the pool's lock files, shared by every grader on this machine
+    (fixed places, never $TMPDIR, which two graders may set differently)."""
+    for base in ("/run", "/var/lock", "/tmp"):
         folder = Path(base) / "autograder-uids"
         try:
             folder.mkdir(mode=0o700, exist_ok=True)

@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,10 @@ def short_rubric(path: Path) -> Path:
                        ("numerical_cases", 1)):
         text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
         assert count == 1, key
+    # A smaller speed test: quicker, and naive loops stay ~100x slower than the reference.
+    text, count = re.subn(r"(?m)^x_shape = .*$\n^w_shape = .*$", "x_shape = [4, 8, 8, 8]\nw_shape = [8, 8, 3, 3]",
+                          text)
+    assert count == 1, "x_shape, w_shape"
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -255,21 +260,35 @@ def comparable(results: dict) -> dict:
 # -- the batches ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def alone(tmp_path_factory) -> Batch:
+def batches(tmp_path_factory) -> dict[str, Future]:
+    """The three batches, run side by side (most of their time is spent waiting on time limits)."""
+    pool = ThreadPoolExecutor(max_workers=3)
+    futures = {"alone": pool.submit(run_batch, tmp_path_factory.mktemp("alone"), [], "bubblewrap", GOOD, 1),
+               "process": pool.submit(run_batch, tmp_path_factory.mktemp("process"), PROCESS_CASES, "process",
+                                      GOOD, 1)}
+    if detect_sandbox().mode == "bubblewrap":
+        futures["bubblewrap"] = pool.submit(run_batch, tmp_path_factory.mktemp("bwrap"), BUBBLEWRAP_CASES,
+                                            "bubblewrap")
+    yield futures
+    pool.shutdown(wait=True)
+
+
+@pytest.fixture(scope="module")
+def alone(batches) -> Batch:
     """The good submissions graded without hostile neighbours."""
-    return run_batch(tmp_path_factory.mktemp("alone"), [], "bubblewrap")
+    return batches["alone"].result()
 
 
 @pytest.fixture(scope="module")
-def bubblewrap_batch(tmp_path_factory) -> Batch:
-    if detect_sandbox().mode != "bubblewrap":
+def bubblewrap_batch(batches) -> Batch:
+    if "bubblewrap" not in batches:
         pytest.skip("bubblewrap is not available here: " + str(detect_sandbox().warning))
-    return run_batch(tmp_path_factory.mktemp("bwrap"), BUBBLEWRAP_CASES, "bubblewrap")
+    return batches["bubblewrap"].result()
 
 
 @pytest.fixture(scope="module")
-def process_batch(tmp_path_factory) -> Batch:
-    return run_batch(tmp_path_factory.mktemp("process"), PROCESS_CASES, "process")
+def process_batch(batches) -> Batch:
+    return batches["process"].result()
 
 
 def check_batch(batch: Batch, alone: Batch) -> None:
@@ -435,3 +454,11 @@ def _command_has(proc: Path, text: str) -> bool:
                    "backward that returns zeros are consistent, so the numerical-gradient checks credit them")
 def test_constant_functions_earn_nothing(bubblewrap_batch: Batch):
     assert bubblewrap_batch.results["constant_functions"]["score"] == 0
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN WEAKNESS (timing.py): the speed test's inputs are in the job folder "
+                   "from the start, so slow code can work the answers out at import (not timed) and answer the "
+                   "timed calls from a table")
+def test_precomputed_answers_earn_no_speed_points(bubblewrap_batch: Batch):
+    results = bubblewrap_batch.results["speed_precomputed"]
+    assert sum(t["score"] for t in results["tests"] if "speed" in t["name"]) == 0

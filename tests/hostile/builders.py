@@ -551,6 +551,50 @@ def conv_backward_naive(dout, cache):
 conv_forward_fast, conv_backward_fast = conv_forward_naive, conv_backward_naive
 '''
 
+PRECOMPUTED_SPEED = r'''
+# The "fast" functions are the naive loops, ~300x slower than the reference. But the speed
+# test's inputs are on disk from the start: work them out when imported (not timed), then
+# answer each timed call from a table.
+import hashlib as _hashlib
+import numpy as _np
+
+_answers = {}
+
+
+def _key(*arrays):
+    return _hashlib.sha1(b"".join(_np.ascontiguousarray(a).tobytes() for a in arrays)).hexdigest()
+
+
+def conv_forward_fast(x, w, b, conv_param):
+    known = _answers.get(_key(x, w, b))
+    return (known.copy(), (x, w, b, conv_param)) if known is not None else conv_forward_naive(x, w, b, conv_param)
+
+
+def conv_backward_fast(dout, cache):
+    known = _answers.get(_key(dout))
+    return tuple(a.copy() for a in known) if known is not None else conv_backward_naive(dout, cache)
+
+
+try:
+    _job = _sys.argv[2]
+    with open(_os.path.join(_job, "plan.json")) as _handle:
+        _plan = _json.load(_handle)
+    _load = lambda name: _np.load(_os.path.join(_job, "arrays", name + ".npy"))  # noqa: E731
+    _caches = {}
+    if any(call.get("timed") for call in _plan):
+        for _call in _plan:
+            _args = _call["args"]
+            if _call["func"] == "conv_forward_fast":
+                _x, _w, _b = (_load(a["array"]) for a in _args[:3])
+                _out, _caches[_call["id"]] = conv_forward_naive(_x, _w, _b, _args[3]["value"])
+                _answers[_key(_x, _w, _b)] = _out
+            elif _call["func"] == "conv_backward_fast":
+                _dout = _load(_args[0]["array"])
+                _answers[_key(_dout)] = conv_backward_naive(_dout, _caches[_args[1]["cache"]])
+except Exception:
+    pass
+'''
+
 SURROGATE = r'''
 def batchnorm_forward(x, gamma, beta, bn_param):
     raise ValueError("bad bytes \udcff\udcfe and a NUL \x00 in the message " + "\ud800")
@@ -716,6 +760,9 @@ CASES: list[Case] = [
          about="replaces the worker's run_call with claims of success and writes fake records first"),
     Case("constant_functions", _folder_case(_hostile(CONSTANT_CONV), None), zero=("conv_forward_naive",),
          about="zeros forward, zeros backward: see test_constant_functions_earn_nothing (a known defect)"),
+    Case("speed_precomputed", _folder_case(_hostile(GOOD_CONV, bottom=PRECOMPUTED_SPEED), GOOD_NORM),
+         full=CONV + NORM, about="naive loops as the fast functions, answers worked out at import: see "
+                                 "test_precomputed_answers_earn_no_speed_points (a known weakness)"),
     # -- garbage results -------------------------------------------------------------------
     Case("garbage_norm_results", _folder_case(GOOD_CONV, _hostile(GARBAGE_NORM)), full=CONV, zero=NORM),
     Case("garbage_conv_results", _folder_case(_hostile(GARBAGE_CONV), GOOD_NORM), full=NORM, zero=CONV),
