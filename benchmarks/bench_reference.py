@@ -125,6 +125,8 @@ def main(argv=None):
                 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
         print('%s=%s' % (var, os.environ.get(var, '(unset)')))
     print('medians over %d interleaved rounds' % args.repeats)
+    print('load average before: %.2f %.2f %.2f (timings are only meaningful on an idle machine)'
+          % os.getloadavg())
     print()
 
     rng = np.random.default_rng(0)
@@ -191,6 +193,7 @@ def main(argv=None):
               + '  ' + ('PASS' if passed else 'MISS'))
     missed = sum(1 for r in rows if not r[4])
     print()
+    print('load average after: %.2f %.2f %.2f' % os.getloadavg())
     print('%d of %d targets met' % (len(rows) - missed, len(rows)))
     return 1 if (missed and args.strict) else 0
 
