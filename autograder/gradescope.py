@@ -129,6 +129,8 @@ def bundle_members() -> dict[str, Path | bytes]:
     members: dict[str, Path | bytes] = {}
     for name in EXECUTABLES:
         members[name] = TEMPLATES_DIR / name
+        if not members[name].is_file():
+            raise BundleError(f"{members[name]} is missing: build the bundle from a checkout of the kit")
     requirements = pinned_requirements()
     header = "# Written by `autograder gradescope`; do not edit.\n"
     members["requirements.txt"] = (header + "\n".join(requirements) + "\n").encode()
@@ -255,9 +257,15 @@ def function_summary(results: dict) -> str:
     for function, (score, maximum, passed, count) in rows.items():
         points = f"{round(score, 2):g} / {round(maximum, 2):g}"
         lines.append(f"{function:<{width}}  {points:>13}  {f'{passed} / {count}':>12}")
-    withheld = [t for t in results.get("tests", []) if t.get("visibility", "visible") != "visible"]
-    if withheld:
-        lines += ["", f"The details of {len(withheld)} tests (the hidden cases) are shown once grades are published."]
+    when = {"after_published": "once grades are published", "after_due_date": "after the due date",
+            "hidden": "never: they stay with the course staff"}
+    withheld: dict[str, int] = {}
+    for test in results.get("tests", []):
+        visibility = test.get("visibility", "visible")
+        if visibility in when:
+            withheld[visibility] = withheld.get(visibility, 0) + 1
+    for visibility, count in withheld.items():
+        lines += ["", f"The details of {count} tests (the hidden cases) are shown {when[visibility]}."]
     return "\n".join(lines)
 
 
