@@ -9,6 +9,7 @@ the order given on the command line, plus any graded earlier into DIR.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import traceback
@@ -77,7 +78,9 @@ def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool
         todo.append((path, name))
     if todo:
         with tempfile.TemporaryDirectory(prefix="autograder-") as work:
-            grader = Grader(rubric, seed, Path(work))
+            # Cores left over by --jobs run one submission's groups side by side.
+            spare = max(1, (os.cpu_count() or 1) // max(1, jobs))
+            grader = Grader(rubric, seed, Path(work), group_workers=spare)
 
             def one(item: tuple[Path, str]) -> tuple[str, dict]:
                 path, name = item

@@ -13,6 +13,7 @@ import json
 import shutil
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,8 +85,11 @@ def calls_function(source: str, caller: str, callee: str) -> int | None:
 
 
 class Grader:
-    def __init__(self, rubric: Rubric, seed: int, work_root: Path, sandbox: Sandbox | None = None):
+    def __init__(self, rubric: Rubric, seed: int, work_root: Path, sandbox: Sandbox | None = None,
+                 group_workers: int = 1):
         self.rubric = rubric
+        # Children run at once for one submission (the speed test always runs alone).
+        self.group_workers = max(1, group_workers)
         self.seed = seed
         self.work_root = Path(work_root)
         self.sandbox = sandbox or detect_sandbox()
@@ -115,9 +119,9 @@ class Grader:
             for item in code.rglob("*"):
                 item.chmod(0o755 if item.is_dir() else 0o644)
             code.chmod(0o755)
-            tests = []
-            for group in GROUPS:
-                tests += self._grade_group(group, submission, code, root / group.name)
+            with ThreadPoolExecutor(max_workers=self.group_workers) as pool:
+                per_group = pool.map(lambda g: self._grade_group(g, submission, code, root / g.name), GROUPS)
+                tests = [test for group_tests in per_group for test in group_tests]
             tests += self._grade_speed(submission, code, root / "speed", tests)
             tests += self._grade_structure(submission, tests)
             tests += self._report_notebooks(submission)
@@ -212,10 +216,7 @@ class Grader:
                 results.append(TestResult(name, "notebooks", "completed", False, f"{notebook.name} was not submitted.",
                                           self._visibility("")))
                 continue
-            try:
-                report = inspect_notebook(submitted, notebook)
-            except Exception as error:  # a damaged notebook is reported, never fatal
-                report = {"valid": False, "problems": [f"could not be read: {error}"]}
+            report = inspect_notebook(submitted, notebook)
             passed, text = describe_notebook(report)
             results.append(TestResult(name, "notebooks", "completed", passed, text, self._visibility("")))
         return results
@@ -267,15 +268,22 @@ def gate_purity(tests: list[TestResult]) -> None:
 
 def describe_notebook(report: dict) -> tuple[bool, str]:
     """Words for `inspect_notebook`'s report; passed when run, saved and every stub and answer filled."""
-    problems = list(report.get("problems", []))
-    if not report.get("valid", True):
-        return False, "; ".join(problems) or "not a valid notebook"
-    if not report.get("executed", False):
-        problems.append("it was not run (no outputs): run all cells, then save")
-    if report.get("errors"):
-        problems.append(f"{len(report['errors'])} cells show errors")
-    for key, words in (("unchanged_solution_cells", "code cells still to fill in"),
-                       ("unchanged_answer_cells", "questions still to answer")):
+    if not report.get("valid") and not report.get("code_cells"):
+        return False, f"not a usable notebook: {report.get('problem') or 'unreadable'}"
+    problems = []
+    if report.get("problem"):
+        problems.append(f"damaged: {report['problem']}")
+    if not report.get("executed"):
+        problems.append(f"not run through: {report.get('executed_cells', 0)} of {report.get('code_cells', 0)} "
+                        "code cells were run (run all cells, then save)")
+    errors = report.get("errors") or []
+    if errors:
+        names = sorted({str(e.get("ename")) for e in errors})
+        problems.append(f"{len(errors)} cells show errors ({', '.join(names)})")
+    for key, words in (("unchanged_solutions", "code cells still to fill in"),
+                       ("unchanged_answers", "questions still to answer"),
+                       ("missing_cells", "cells deleted"),
+                       ("modified_locked_cells", "read-only cells changed")):
         if report.get(key):
             problems.append(f"{words}: {', '.join(map(str, report[key]))}")
     if problems:
