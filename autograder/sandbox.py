@@ -285,8 +285,8 @@ def _probe(sandbox: Sandbox) -> str | None:
         (job / "plan.json").write_text("[]")
         try:
             result = run_child(sandbox, code, job, out, Limits(seconds=30))
-        except OSError as error:
-            return str(error)
+        except Exception as error:  # no setpriv, no free user id...: this candidate does not work
+            return f"{type(error).__name__}: {error}"
         if result.returncode != 0:
             return (result.stderr_tail.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
     return None

@@ -17,7 +17,7 @@ JOB_DIR/plan.json holds a list of calls, run in order:
      "returns": 3, "keep_cache": false, "timed": false}
 
 An argument is {"array": NAME} (JOB_DIR/arrays/NAME.npy, a fresh copy per
-call), {"value": JSON} (a fresh copy per call), {"cache": ID} (the second
+call), {"value": JSON} (a fresh copy per call), {"cache": ID} (a deep copy of the second
 element returned by call ID) or {"dict": NAME, "init": {...}, "set": {...}}
 (a dict that persists across calls, created from "init" on first use; "set"
 updates keys before this call; its arrays live in JOB_DIR/arrays too, named
@@ -29,6 +29,7 @@ A "timed" call waits for b"G" on the control pipe before it starts and writes
 b"D" when it ends, after writing b"R" when ready, so that the grader times it
 with its own clock.
 """
+import copy
 import importlib
 import json
 import os
@@ -61,6 +62,7 @@ _loads = json.loads
 _replace = os.replace
 _open = open
 _isfinite = np.isfinite
+_deepcopy = copy.deepcopy
 
 
 def describe(value):
@@ -91,6 +93,20 @@ def _safe(function, default):
         return function()
     except BaseException:
         return default
+
+
+def fresh(cache):
+    """A deep copy of a forward call's cache for one backward call.
+
+    Two backward functions (batchnorm_backward, then batchnorm_backward_alt)
+    take the cache of the same forward call; SPEC lets a backward change its
+    cache, which must not change what the next one gets. A cache that cannot
+    be copied is passed as it is.
+    """
+    try:
+        return _deepcopy(cache)
+    except BaseException:
+        return cache
 
 
 def save_array(path, value):
@@ -167,7 +183,7 @@ class Worker:
                 if spec["cache"] not in self.caches:
                     raise LookupError("it needs the cache of a forward call, and that call failed "
                                       "on this case (see the forward tests)")
-                args.append(self.caches[spec["cache"]])
+                args.append(fresh(self.caches[spec["cache"]]))
             elif "dict" in spec:
                 name = spec["dict"]
                 if name not in self.dicts:
