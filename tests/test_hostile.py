@@ -15,8 +15,15 @@ good submissions between them. For each case the test asserts that
 
 The bubblewrap batch runs every case; the process batch (AUTOGRADER_SANDBOX=
 process) runs those that attack the process, the files and the network, and
-checks that the fallback says so loudly. A last test kills the grader in the
-middle of a batch and reruns it.
+checks that the fallback says so loudly. The batches run side by side (most
+of their time is spent waiting on short time limits). Another test kills the
+grader in the middle of a batch and reruns it. Two strict xfails document
+known weaknesses outside these files (numerical checks, speed test): when
+one is fixed, its test XPASSes and the marker must go.
+
+Cases that need the grader's per-child user ids (it runs as root, as in CI)
+are skipped otherwise, and so is the process batch: without root the fallback
+gives student code the grader's own user.
 """
 from __future__ import annotations
 
@@ -56,8 +63,12 @@ BATCH_SECONDS = 480
 GRADER_PEAK_MB = 1200  # the grader's own memory, whatever the submissions do
 
 GOOD = ("good_first", "good_middle", "good_last")
-BUBBLEWRAP_CASES = [c for c in CASES if "bubblewrap" in c.modes]
-PROCESS_CASES = [c for c in CASES if "process" in c.modes]
+# Not root, the grader cannot give children user ids of their own: no memory total across
+# processes, and in the process fallback no way to find (or be safe from) what a child leaves
+# running. Those cases only run as root.
+ROOT = os.geteuid() == 0
+BUBBLEWRAP_CASES = [c for c in CASES if "bubblewrap" in c.modes and (ROOT or not c.root_only)]
+PROCESS_CASES = [c for c in CASES if "process" in c.modes] if ROOT else []
 
 
 def autograder_command() -> list[str]:
@@ -70,8 +81,9 @@ def short_rubric(path: Path) -> Path:
     text = (paths.RUBRIC_FILE).read_text(encoding="utf-8")
     for key, value in (("group_seconds", GROUP_SECONDS), ("timing_seconds", TIMING_SECONDS),
                        ("memory_mb", MEMORY_MB), ("cpu_seconds", 60), ("file_mb", FILE_MB),
-                       ("processes", PROCESSES), ("repeats", 2), ("numerical_directions", 1),
-                       ("numerical_cases", 1)):
+                       # Not root, the count is the grader's user's, already high: the rubric's.
+                       ("processes", PROCESSES if ROOT else 256), ("repeats", 2),
+                       ("numerical_directions", 1), ("numerical_cases", 1)):
         text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
         assert count == 1, key
     # A smaller speed test: quicker, and naive loops stay ~100x slower than the reference.
@@ -263,9 +275,10 @@ def comparable(results: dict) -> dict:
 def batches(tmp_path_factory) -> dict[str, Future]:
     """The three batches, run side by side (most of their time is spent waiting on time limits)."""
     pool = ThreadPoolExecutor(max_workers=3)
-    futures = {"alone": pool.submit(run_batch, tmp_path_factory.mktemp("alone"), [], "bubblewrap", GOOD, 1),
-               "process": pool.submit(run_batch, tmp_path_factory.mktemp("process"), PROCESS_CASES, "process",
-                                      GOOD, 1)}
+    futures = {"alone": pool.submit(run_batch, tmp_path_factory.mktemp("alone"), [], "bubblewrap", GOOD, 1)}
+    if ROOT:
+        futures["process"] = pool.submit(run_batch, tmp_path_factory.mktemp("process"), PROCESS_CASES, "process",
+                                         GOOD, 1)
     if detect_sandbox().mode == "bubblewrap":
         futures["bubblewrap"] = pool.submit(run_batch, tmp_path_factory.mktemp("bwrap"), BUBBLEWRAP_CASES,
                                             "bubblewrap")
@@ -288,6 +301,9 @@ def bubblewrap_batch(batches) -> Batch:
 
 @pytest.fixture(scope="module")
 def process_batch(batches) -> Batch:
+    if not ROOT:
+        pytest.skip("the process fallback without root gives student code the grader's own user: kill(-1) "
+                    "would end this test run")
     return batches["process"].result()
 
 
@@ -364,11 +380,12 @@ def test_bubblewrap_shows_nothing_secret(bubblewrap_batch: Batch):
     assert "WEAK ISOLATION" not in results["output"]
 
 
-def test_writes_outside_reach_nothing(bubblewrap_batch: Batch, process_batch: Batch):
+def test_writes_outside_reach_nothing(bubblewrap_batch: Batch, batches):
     """What the write probe managed to write lies inside its sandbox (bubblewrap) or was removed (process)."""
+    checked = [bubblewrap_batch] + ([batches["process"].result()] if "process" in batches else [])
     private = {"bubblewrap": ("/tmp/", "/out/"),  # its own tmpfs and output folder
                "process": ("/tmp/", "/var/tmp/", "/dev/shm/")}  # deleted when the child ends
-    for batch in (bubblewrap_batch, process_batch):
+    for batch in checked:
         text = "\n".join(t["output"] for t in batch.results["write_outside"]["tests"])
         wrote = json.loads(re.search(r"WROTE:(\[.*?\])", text).group(1))
         assert all(path.startswith(private[batch.mode]) for path in wrote), wrote

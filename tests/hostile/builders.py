@@ -79,6 +79,7 @@ class Case:
     modes: tuple[str, ...] = ("bubblewrap",)  # isolation modes the case runs in
     about: str = ""
     process_texts: tuple[str, ...] | None = None  # instead of texts in the process fallback
+    root_only: bool = False  # needs the grader's per-child user ids (it runs as root)
 
 
 # -- writing submissions ----------------------------------------------------------------
@@ -732,7 +733,7 @@ CASES: list[Case] = [
          texts=("MemoryError",)),
     Case("memory_in_forked_processes", _folder_case(GOOD_CONV, _hostile(GOOD_NORM, bottom=FORK_MEMORY)),
          full=CONV + tuple(f for f in NORM if GROUP_OF[f].name != "layernorm"),
-         zero=("layernorm_forward", "layernorm_backward"), texts=("together used more than",),
+         zero=("layernorm_forward", "layernorm_backward"), texts=("together used more than",), root_only=True,
          about="4 processes of 1 GB each, every one under RLIMIT_AS"),
     # -- processes ---------------------------------------------------------------------------
     Case("background_daemon", _folder_case(_hostile(GOOD_CONV, top=BACKGROUND), GOOD_NORM),
