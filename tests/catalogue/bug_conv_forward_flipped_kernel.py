@@ -1,0 +1,31 @@
+"""conv_forward_naive flips the filter (a true convolution, not the cross-correlation SPEC asks for).
+
+The backward (unchanged, for cross-correlation) then disagrees with numerical
+gradients of this forward for dx and dw.
+"""
+import numpy as np
+
+TARGET = "conv"
+FUNCTIONS = ("conv_forward_naive",)
+KIND = "bug"
+LOSES = ("conv_forward_naive",)
+ALSO_AFFECTS = ("conv_backward_naive",)
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    stride, pad = conv_param['stride'], conv_param['pad']
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = 1 + (H + 2 * pad - HH) // stride
+    W_out = 1 + (W + 2 * pad - WW) // stride
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
+    w_flipped = w[:, :, ::-1, ::-1]
+    out = np.zeros((N, F, H_out, W_out))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w_flipped[f]) + b[f]
+    cache = (x, w, b, conv_param)
+    return out, cache
