@@ -41,6 +41,7 @@ class TestResult:
     score: float = 0.0
     max_score: float = 0.0
     fraction: float | None = None  # partial credit (speed tiers); None: all or nothing
+    case: str = ""  # the hidden case in words, for the checks of one case
 
 
 def write_job(plan: Plan, job: Path) -> None:
@@ -126,6 +127,7 @@ class Grader:
             tests += self._grade_structure(submission, tests)
             tests += self._report_notebooks(submission)
             gate_purity(tests)
+            gate_numerical(tests)
             return self._results(submission, tests, time.monotonic() - started)
         finally:
             shutil.rmtree(root, ignore_errors=True)
@@ -152,7 +154,7 @@ class Grader:
     def _test(self, check: Check, outcome: Outcome) -> TestResult:
         output = outcome.message if outcome.passed else (f"case: {check.case}\n" if check.case else "") + outcome.message
         return TestResult(check.name, check.function, check.category, outcome.passed, output,
-                          self._visibility(check.case))
+                          self._visibility(check.case), case=check.case)
 
     def _grade_speed(self, submission: Submission, code: Path, root: Path, tests: list[TestResult]) -> list[TestResult]:
         group = self.speed_group
@@ -264,6 +266,25 @@ def gate_purity(tests: list[TestResult]) -> None:
             test.passed = False
             test.output = (f"not credited until a result of {test.function} matches the reference "
                            f"({test.output}).")
+
+
+def gate_numerical(tests: list[TestResult]) -> None:
+    """No credit for agreeing with numerical gradients of a forward that is wrong on that case.
+
+    A backward that matches the numerical gradients of its own forward proves
+    only consistency: a forward returning zeros with a backward returning zeros
+    agrees perfectly. The check keeps its diagnosis, but its points need the
+    forward's output on the same case to match the reference.
+    """
+    forward_of = {b: group.forward for group in GROUPS for b in group.backwards}
+    for test in tests:
+        if test.category != "numerical" or not test.passed:
+            continue
+        forward = forward_of[test.function]
+        if not any(t.passed for t in tests if t.function == forward and t.category == "output" and t.case == test.case):
+            test.passed = False
+            test.output = (f"not credited: {forward} is wrong on this case, and agreeing with the numerical "
+                           f"gradients of a wrong forward proves little ({test.output}).")
 
 
 def describe_notebook(report: dict) -> tuple[bool, str]:

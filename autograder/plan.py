@@ -33,10 +33,21 @@ class Plan:
     calls: list[dict] = field(default_factory=list)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
+    # Inputs of timed calls: never written to the job folder, sent down the
+    # control pipe only when the call starts (so they cannot be used earlier).
+    streamed: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add_array(self, name: str, value: np.ndarray) -> dict:
         self.arrays[name] = np.ascontiguousarray(value, dtype=np.float64)
         return {"array": name}
+
+    def add_streamed(self, name: str, value: np.ndarray) -> dict:
+        self.streamed[name] = np.ascontiguousarray(value, dtype=np.float64)
+        return {"stream": name, "shape": list(value.shape)}
+
+    def stream_bytes(self, call: dict) -> bytes:
+        """The streamed inputs of a timed call, in argument order, as raw float64 bytes."""
+        return b"".join(self.streamed[spec["stream"]].tobytes() for spec in call["args"] if "stream" in spec)
 
     def add_call(self, call_id: str, function: str, args: list[dict], returns: int, keep_cache=False) -> str:
         self.calls.append({"id": call_id, "module": self.group.module, "func": function, "args": args,

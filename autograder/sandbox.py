@@ -691,12 +691,29 @@ class Child:
         pids = processes_of(self.uid) if self.uid is not None else descendants_of(self.process.pid)
         return cpu_seconds_of(pids)
 
-    def send(self, byte: bytes) -> None:
-        """b"G": run the timed call; b"S": skip it; b"C": carry on after it."""
-        try:
-            os.write(self.control[0], byte)
-        except OSError:  # the child is gone; read_signal will say so
-            pass
+    def send(self, data: bytes) -> bool:
+        """Write to the child's control pipe: b"G" run the timed call, b"S" skip it,
+        b"C" carry on after it, then the call's streamed inputs. False when the
+        child is gone or stops reading before its deadline."""
+        import select
+
+        fd = self.control[0]
+        os.set_blocking(fd, False)
+        view = memoryview(data)
+        while view:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            _, writable, _ = select.select([], [fd], [], remaining)
+            if not writable:
+                return False
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                continue
+            except OSError:  # the child is gone; read_signal will say so
+                return False
+        return True
 
     def kill(self) -> None:
         try:

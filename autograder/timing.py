@@ -9,7 +9,9 @@ says "done" (the child then waits until told to carry on, so writing its
 results is not counted). CPU time, unlike wall-clock time, is not inflated
 when the machine is busy with other grading jobs; the grader alternates the
 two children call by call all the same, and keeps each one's fastest call.
-Every timed call gets fresh inputs (no memoizing), and the outputs of the
+Every timed call gets fresh inputs, which exist only in the grader until
+the call starts: they come down the control pipe after "go", so no answer
+can be worked out earlier (at import, say) or remembered. The outputs of the
 timed calls must match the reference's, so skipping work does not pay. The
 student's own clock is never used.
 """
@@ -56,18 +58,19 @@ def build_timing_plan(group: Group, rubric: Rubric, seed: int) -> Plan:
     plan.add_array("w", 0.1 * rng.standard_normal(w_shape))
     plan.add_array("b", rng.standard_normal(w_shape[0]))
     conv_param = {"value": {"stride": stride, "pad": pad}}
-    for i in range(repeats + 1):
-        plan.add_array(f"x{i}", rng.standard_normal(x_shape))
-        plan.add_array(f"dout{i}", rng.standard_normal(out_shape))
     forward, backward = group.forward, group.backwards[0]
-    args = lambda i: [{"array": f"x{i}"}, {"array": "w"}, {"array": "b"}, conv_param]  # noqa: E731
-    plan.add_call("warm_fwd", forward, args(repeats), 2, keep_cache=True)
-    plan.add_call("warm_bwd", backward, [{"array": f"dout{repeats}"}, {"cache": "warm_fwd"}], 3)
+    warm_x = plan.add_array("warm_x", rng.standard_normal(x_shape))
+    plan.add_call("warm_fwd", forward, [warm_x, {"array": "w"}, {"array": "b"}, conv_param], 2, keep_cache=True)
+    warm_dout = plan.add_array("warm_dout", rng.standard_normal(out_shape))
+    plan.add_call("warm_bwd", backward, [warm_dout, {"cache": "warm_fwd"}], 3)
+    # The timed calls' inputs exist only in the grader until each call starts.
     for i in range(repeats):
-        plan.add_call(f"fwd{i}", forward, args(i), 2)
+        x = plan.add_streamed(f"x{i}", rng.standard_normal(x_shape))
+        plan.add_call(f"fwd{i}", forward, [x, {"array": "w"}, {"array": "b"}, conv_param], 2)
         plan.calls[-1]["timed"] = True
     for i in range(repeats):
-        plan.add_call(f"bwd{i}", backward, [{"array": f"dout{i}"}, {"cache": "warm_fwd"}], 3)
+        dout = plan.add_streamed(f"dout{i}", rng.standard_normal(out_shape))
+        plan.add_call(f"bwd{i}", backward, [dout, {"cache": "warm_fwd"}], 3)
         plan.calls[-1]["timed"] = True
     return plan
 
@@ -93,7 +96,8 @@ def measure_speed(group: Group, plan: Plan, sandbox: Sandbox, student_code: Path
     """Time the group's forward and backward; return a SpeedResult per function."""
     student, student_out = _start(sandbox, student_code, plan, work / "student", rubric)
     reference, reference_out = _start(sandbox, reference_code, plan, work / "reference", rubric)
-    timed_ids = [call["id"] for call in plan.calls if call.get("timed")]
+    timed_calls = {call["id"]: call for call in plan.calls if call.get("timed")}
+    timed_ids = list(timed_calls)
     times = {"student": {}, "reference": {}}
     # Past this ratio no tier gives credit: after two such calls (or one ten
     # times slower still) the student's remaining calls of that function are
@@ -113,8 +117,8 @@ def measure_speed(group: Group, plan: Plan, sandbox: Sandbox, student_code: Path
                 continue
             skip = who == "student" and prefix in hopeless
             before = child.cpu_seconds()
-            child.send(b"S" if skip else b"G")
-            done = child.read_signal() == b"D"
+            sent = child.send((b"S" if skip else b"G") + plan.stream_bytes(timed_calls[call_id]))
+            done = sent and child.read_signal() == b"D"
             spent = child.cpu_seconds() - before
             child.send(b"C")
             if not done:

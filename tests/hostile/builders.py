@@ -760,7 +760,7 @@ CASES: list[Case] = [
          full=NORM, zero=CONV, modes=("bubblewrap", "process"),
          about="replaces the worker's run_call with claims of success and writes fake records first"),
     Case("constant_functions", _folder_case(_hostile(CONSTANT_CONV), None), zero=("conv_forward_naive",),
-         about="zeros forward, zeros backward: see test_constant_functions_earn_nothing (a known defect)"),
+         about="zeros forward, zeros backward: consistent, so only the reference comparison can fail it"),
     Case("speed_precomputed", _folder_case(_hostile(GOOD_CONV, bottom=PRECOMPUTED_SPEED), GOOD_NORM),
          full=CONV + NORM, about="naive loops as the fast functions, answers worked out at import: see "
                                  "test_precomputed_answers_earn_no_speed_points (a known weakness)"),
