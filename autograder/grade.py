@@ -73,16 +73,38 @@ def copy_given_modules(layers_dir: Path) -> None:
 
 
 def calls_function(source: str, caller: str, callee: str) -> int | None:
-    """Line where function `caller` in `source` calls `callee` (by name or attribute), else None."""
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.FunctionDef) and node.name == caller:
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Call):
-                    target = inner.func
-                    name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)
-                    if name == callee:
-                        return inner.lineno
-    return None
+    """Line where function `caller` in `source` uses `callee`, directly or not, else None.
+
+    "Uses" is any reference to the name (a call, an alias `f = callee`, an
+    attribute `module.callee`, a string given to getattr), to a module-level
+    alias of it, or to another function of the module that uses it.
+    """
+    tree = ast.parse(source)
+    functions = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    def mentions(node: ast.AST, names: set[str]) -> int | None:
+        for inner in ast.walk(node):
+            name = (inner.id if isinstance(inner, ast.Name) else inner.attr if isinstance(inner, ast.Attribute)
+                    else inner.value if isinstance(inner, ast.Constant) and isinstance(inner.value, str) else None)
+            if name in names:
+                return inner.lineno
+        return None
+
+    tainted = {callee}
+    while True:  # module-level aliases and helper functions that use a tainted name, to a fixed point
+        grown = set(tainted)
+        for node in tree.body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and mentions(node.value, grown):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                grown |= {t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)}
+        grown |= {name for name, node in functions.items() if name != caller and mentions(node, grown)}
+        if grown == tainted:
+            break
+        tainted = grown
+    if caller not in functions:
+        return None
+    body = functions[caller]
+    return mentions(ast.Module(body=body.body, type_ignores=[]), tainted)
 
 
 class Grader:
@@ -269,22 +291,24 @@ def gate_purity(tests: list[TestResult]) -> None:
 
 
 def gate_numerical(tests: list[TestResult]) -> None:
-    """No credit for agreeing with numerical gradients of a forward that is wrong on that case.
+    """No credit for agreeing with numerical gradients when nothing on that case is right.
 
     A backward that matches the numerical gradients of its own forward proves
     only consistency: a forward returning zeros with a backward returning zeros
     agrees perfectly. The check keeps its diagnosis, but its points need the
-    forward's output on the same case to match the reference.
+    forward's output or the backward's gradients on the same case to match
+    the reference.
     """
     forward_of = {b: group.forward for group in GROUPS for b in group.backwards}
     for test in tests:
         if test.category != "numerical" or not test.passed:
             continue
-        forward = forward_of[test.function]
-        if not any(t.passed for t in tests if t.function == forward and t.category == "output" and t.case == test.case):
+        anchors = {(forward_of[test.function], "output"), (test.function, "reference")}
+        if not any(t.passed and (t.function, t.category) in anchors and t.case == test.case for t in tests):
             test.passed = False
-            test.output = (f"not credited: {forward} is wrong on this case, and agreeing with the numerical "
-                           f"gradients of a wrong forward proves little ({test.output}).")
+            test.output = (f"not credited: neither {forward_of[test.function]} nor {test.function} matches the "
+                           f"reference on this case, and agreeing with the numerical gradients of a wrong forward "
+                           f"proves little ({test.output}).")
 
 
 def describe_notebook(report: dict) -> tuple[bool, str]:

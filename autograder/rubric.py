@@ -64,6 +64,15 @@ def load_rubric(path: Path | None = None) -> Rubric:
         tiers = data["timing"]["tiers"]
         if any(t["max_ratio"] <= 0 or not 0 <= t["fraction"] <= 1 for t in tiers):
             raise RubricError(f"{path}: timing.tiers need max_ratio > 0 and 0 <= fraction <= 1")
+        shapes = data["timing"]["shapes"]
+        if not shapes:
+            raise RubricError(f"{path}: [[timing.shapes]] needs at least one input")
+        for shape in shapes:
+            x, w = shape["x"], shape["w"]
+            if len(x) != 4 or len(w) != 4 or x[1] != w[1] or shape["stride"] < 1 or shape["pad"] < 0 \
+                    or x[2] + 2 * shape["pad"] < w[2] or x[3] + 2 * shape["pad"] < w[3]:
+                raise RubricError(f"{path}: timing shape {shape} is not a valid conv input "
+                                  "(x (N,C,H,W), w (F,C,HH,WW), stride >= 1, pad >= 0, filter fits)")
         for key, value in data["feedback"].items():
             if value not in VISIBILITIES:
                 raise RubricError(f"{path}: feedback.{key} must be one of {', '.join(VISIBILITIES)}")

@@ -1,7 +1,7 @@
 """batchnorm_backward_alt calls batchnorm_backward through a local name.
 
-The same delegation as bug_bn_alt_calls_backward, which the structure check
-catches by the name of the called function; here the call is `backward(...)`.
+The same delegation as bug_bn_alt_calls_backward, through an alias: the
+structure check follows aliases and helper functions (grade.calls_function).
 """
 import numpy as np
 
@@ -9,8 +9,6 @@ TARGET = "norm"
 FUNCTIONS = ("batchnorm_backward_alt",)
 KIND = "bug"
 LOSES = ("batchnorm_backward_alt",)
-XFAIL = ("the structure check (grade.calls_function) looks for a call whose name is batchnorm_backward; "
-         "an alias, getattr or a shared helper is not seen")
 
 
 def batchnorm_backward_alt(dout, cache):

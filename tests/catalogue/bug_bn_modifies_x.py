@@ -8,6 +8,7 @@ TARGET = "norm"
 FUNCTIONS = ("batchnorm_forward",)
 KIND = "bug"
 LOSES = ("batchnorm_forward",)
+ALSO_AFFECTS = ("spatial_batchnorm_forward",)  # it calls batchnorm_forward on its x
 EXPECT = {"batchnorm_forward": "batchnorm_forward modified its input x in place"}
 
 

@@ -9,8 +9,6 @@ FUNCTIONS = ("layernorm_forward",)
 KIND = "bug"
 LOSES = ("layernorm_forward",)
 EXPECT = {"layernorm_forward": "layernorm_forward modified its input x in place"}
-XFAIL = ("rubric.toml gives purity points only to the conv functions and batchnorm_forward/backward: "
-         "the grader sees the modification (a failed purity test) but it is worth 0 points")
 
 
 def layernorm_forward(x, gamma, beta, ln_param):
