@@ -39,7 +39,7 @@ def conv_forward_naive(x, w, b, conv_param):
     Returns a tuple of:
     - out: output data, shape (N, F, H', W') with
       H' = 1 + (H + 2 * pad - HH) // stride and W' = 1 + (W + 2 * pad - WW) // stride
-    - cache: tuple (x, w, b, conv_param), for conv_backward_naive
+    - cache: tuple of the values conv_backward_naive needs
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -51,7 +51,7 @@ def conv_backward_naive(dout, cache):
 
     Inputs:
     - dout: upstream gradient dL/dout, shape (N, F, H', W')
-    - cache: tuple (x, w, b, conv_param) as returned by conv_forward_naive
+    - cache: tuple returned by conv_forward_naive
 
     Returns a tuple of:
     - dx: gradient with respect to x, shape (N, C, H, W)
@@ -76,8 +76,7 @@ def conv_forward_fast(x, w, b, conv_param):
 
     Returns a tuple of:
     - out: output data, shape (N, F, H', W')
-    - cache: tuple (x, w, b, conv_param, cols) for conv_backward_fast, where
-      cols is the patch matrix, shape (C * HH * WW, N * H' * W')
+    - cache: tuple of the values conv_backward_fast needs
     """
     # YOUR CODE HERE
     raise NotImplementedError
@@ -89,8 +88,7 @@ def conv_backward_fast(dout, cache):
 
     Inputs:
     - dout: upstream gradient dL/dout, shape (N, F, H', W')
-    - cache: tuple (x, w, b, conv_param, cols) as returned by
-      conv_forward_fast
+    - cache: tuple returned by conv_forward_fast
 
     Returns a tuple of:
     - dx: gradient with respect to x, shape (N, C, H, W)

@@ -74,12 +74,9 @@ def batchnorm_backward(dout, cache):
 
 
 def batchnorm_backward_alt(dout, cache):
-    """Backward pass of batch normalization from the simplified closed form:
-
-        dx = gamma / (N * sqrt(var + eps))
-             * (N * dout - sum(dout) - x_hat * sum(dout * x_hat))
-
-    (sums over the batch dimension). Same result as batchnorm_backward.
+    """Backward pass of batch normalization from a simplified closed form of
+    dx, worked out on paper instead of node by node through the graph. Same
+    result as batchnorm_backward.
 
     Inputs:
     - dout: upstream gradient dL/dout, shape (N, D)
