@@ -204,7 +204,9 @@ class Sandbox:
                 argv += ["--symlink", os.readlink(target), "/" + link]
             elif target.is_dir():
                 argv += ["--ro-bind", str(target), "/" + link]
-        made = set()
+        # /tmp first: a Python (or venv) that lives under /tmp is bound on top of it below.
+        argv += ["--perms", "1777", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp"]
+        made = {"/tmp"}
         for path in self.read_only_paths:
             # bwrap creates missing parent folders with mode 0700, which the
             # unprivileged child could not traverse: create them 0755 first.
@@ -219,7 +221,6 @@ class Sandbox:
                  "--ro-bind", str(code_dir), "/submission",
                  "--ro-bind", str(job_dir), "/job",
                  "--bind", str(out_dir), "/out",
-                 "--perms", "1777", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp",
                  "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--clearenv"]
         for key, value in child_environment().items():
             argv += ["--setenv", key, value]

@@ -174,3 +174,15 @@ def test_alt_backward_calling_the_graph_one_is_found():
     assert calls_function(source, "batchnorm_backward_alt", "batchnorm_backward") == 2
     own = "def batchnorm_backward_alt(d, c):\n    return d, d, d\n"
     assert calls_function(own, "batchnorm_backward_alt", "batchnorm_backward") is None
+
+
+def test_a_python_under_tmp_stays_visible_in_the_sandbox():
+    # bwrap mounts in argument order: the sandbox's own /tmp must come before
+    # a venv that lives under /tmp (a fresh clone in /tmp, as CI may use).
+    from autograder.sandbox import Sandbox
+
+    sandbox = Sandbox("bubblewrap", bwrap="/usr/bin/bwrap", read_only_paths=("/tmp/clone/.venv",))
+    argv = sandbox.command(Path("/w/code"), Path("/w/job"), Path("/w/out"), None)
+    tmpfs = next(i for i in range(len(argv) - 1) if argv[i] == "--tmpfs" and argv[i + 1] == "/tmp")
+    bind = next(i for i in range(len(argv) - 2) if argv[i] == "--ro-bind" and argv[i + 2] == "/tmp/clone/.venv")
+    assert tmpfs < bind
