@@ -179,12 +179,18 @@ class Evaluator:
             lines.append(outcome.message)
         return Outcome(passed, ("; " if passed else "\n").join(lines))
 
+    def compare_call(self, call_id: str) -> Outcome:
+        """A forward call's output, or a backward call's gradients, against the reference's."""
+        if self._function_of(call_id) == self.plan.group.forward:
+            return self._compare_returned(call_id, ("out",), self.tol["forward_rtol"], self.tol["forward_atol"])
+        return self._compare_returned(call_id, self.plan.group.grads, self.tol["backward_rtol"],
+                                      self.tol["backward_atol"])
+
     def check_output(self, check: Check) -> Outcome:
-        return self._compare_returned(check.data["call"], ("out",), self.tol["forward_rtol"], self.tol["forward_atol"])
+        return self.compare_call(check.data["call"])
 
     def check_grads(self, check: Check) -> Outcome:
-        return self._compare_returned(check.data["call"], self.plan.group.grads,
-                                      self.tol["backward_rtol"], self.tol["backward_atol"])
+        return self.compare_call(check.data["call"])
 
     def check_numerical(self, check: Check) -> Outcome:
         harness = trusted.harness()
