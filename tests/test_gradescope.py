@@ -417,7 +417,12 @@ def test_results_written_when_the_grader_breaks(installed, tmp_path):
 
 
 def test_results_written_when_grading_overruns(installed):
-    results = run_autograder(installed, modules("good"), AUTOGRADER_TIME_LIMIT="2")
+    # A conv.py that hangs at import keeps grading busy for the rubric's group
+    # time limit (30 s), so a 2 s overall limit always overruns (a good
+    # submission alone can finish within 2 s).
+    files = modules("good")
+    files["layers/conv.py"] += b"\nimport time\ntime.sleep(600)\n"
+    results = run_autograder(installed, files, AUTOGRADER_TIME_LIMIT="2")
     assert results["score"] == 0
     assert "longer than" in results["output"]
 
