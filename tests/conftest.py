@@ -1,6 +1,7 @@
 """Shared pieces of the kit's tests."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,11 @@ def released_handout(tmp_path_factory) -> Path:
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"autograder release failed:\n{result.stdout}\n{result.stderr}"
     return out
+
+
+@pytest.fixture
+def handout(released_handout, tmp_path) -> Path:
+    """A fresh, writable copy of the released handout (modification times kept)."""
+    target = tmp_path / "handout"
+    shutil.copytree(released_handout, target)
+    return target

@@ -43,19 +43,6 @@ def student_env(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def released(released_handout) -> Path:
-    return released_handout
-
-
-@pytest.fixture
-def handout(released, tmp_path) -> Path:
-    """A fresh copy of the released handout (modification times kept)."""
-    target = tmp_path / "handout"
-    shutil.copytree(released, target)
-    return target
-
-
 def put_reference(root: Path) -> None:
     for name in STUDENT_FILES:
         shutil.copyfile(SOLUTION_LAYERS / Path(name).name, root / name)
@@ -407,9 +394,9 @@ def test_runs_from_another_working_directory(handout, tmp_path):
     assert len(tarballs(handout)) == 2
 
 
-def test_runs_from_a_path_with_spaces(released, tmp_path):
+def test_runs_from_a_path_with_spaces(released_handout, tmp_path):
     root = tmp_path / "my course" / "hand out (week 5)"
-    shutil.copytree(released, root)
+    shutil.copytree(released_handout, root)
     put_reference(root)
     run_all_notebooks(root)
     result = collate(root, "jdoe123")
@@ -422,10 +409,10 @@ def test_runs_from_a_path_with_spaces(released, tmp_path):
     assert len(tarballs(root)) == 2
 
 
-def test_explains_the_wrong_place(tmp_path, released):
+def test_explains_the_wrong_place(tmp_path, released_handout):
     lonely = tmp_path / "Downloads"
     lonely.mkdir()
-    shutil.copyfile(released / "collate.sh", lonely / "collate.sh")
+    shutil.copyfile(released_handout / "collate.sh", lonely / "collate.sh")
     result = collate(lonely, "jdoe123")
     assert result.returncode == 2
     assert "no layers/ folder next to collate.sh" in result.stderr

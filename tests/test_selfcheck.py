@@ -31,18 +31,6 @@ FUNCTIONS = (
 ERROR_NUMBER = r"\d\.\de[-+]\d\d"
 
 
-@pytest.fixture(scope="module")
-def released(released_handout) -> Path:
-    return released_handout
-
-
-@pytest.fixture
-def handout(released, tmp_path) -> Path:
-    target = tmp_path / "handout"
-    shutil.copytree(released, target)
-    return target
-
-
 @pytest.fixture
 def reference(handout) -> Path:
     """The handout with the reference conv.py and norm.py in place of the stubs."""
