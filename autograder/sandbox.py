@@ -38,7 +38,6 @@ grow past `output_mb`, or (root only) whose processes together hold more than
 from __future__ import annotations
 
 import ctypes
-import errno
 import fcntl
 import os
 import pwd
@@ -55,7 +54,6 @@ from functools import lru_cache
 from pathlib import Path
 
 WORKER_SCRIPT = Path(__file__).resolve().parent / "worker.py"
-NOBODY = 65534
 OUTPUT_TAIL_BYTES = 4000
 # User ids given to children when the grader runs as root (Debian reserves
 # 65000-65533; ids that have an account are skipped).

@@ -17,7 +17,6 @@ student's own clock is never used.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 

@@ -262,7 +262,6 @@ class Worker:
         return byte == b"G"
 
     def run_call(self, call):
-        call_id = call["id"]
         timed = call.get("timed", False) and self.control_in is not None
         early, function, args, before = None, None, [], {}
         try:
