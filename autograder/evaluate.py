@@ -8,7 +8,7 @@ student reads.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +66,7 @@ class Streams:
     records: dict[str, dict[str, dict]]
     arrays: dict[str, dict[str, np.ndarray]]
     started: dict[str, list[str]]
+    started_by_attempt: dict[int, dict[str, list[str]]] = field(default_factory=dict)
 
     def group(self, name: str, extra: dict[str, dict] | None = None, ended: str = "",
               output_tail: str = "") -> Records:
@@ -118,11 +119,13 @@ def read_streams(out_dir: Path) -> Streams:
             data = path.read_bytes()
         except OSError:
             continue
-        _parse_stream(data, streams)
+        parts = path.name.split(".")
+        attempt = int(parts[1]) if len(parts) == 4 and parts[1].isdigit() else -1
+        _parse_stream(data, streams, streams.started_by_attempt.setdefault(attempt, {}))
     return streams
 
 
-def _parse_stream(data: bytes, streams: Streams) -> None:
+def _parse_stream(data: bytes, streams: Streams, started: dict[str, list[str]]) -> None:
     position = 0
     while position < len(data):
         end = data.find(b"\n", position, position + MAX_HEADER_BYTES)
@@ -139,6 +142,7 @@ def _parse_stream(data: bytes, streams: Streams) -> None:
         if "start" in header:
             if isinstance(header["start"], str):
                 streams.started.setdefault(group, []).append(header["start"])
+                started.setdefault(group, []).append(header["start"])
             continue
         call_id, record, specs = header.get("id"), header.get("record"), header.get("arrays")
         if not isinstance(call_id, str) or not isinstance(record, dict) or not isinstance(specs, list):
@@ -347,6 +351,10 @@ class Evaluator:
         if problem:
             return Outcome(True, f"not checked (no points lost here): {backward} does not work on this case "
                                  "anyway; see its own tests")
+        after = self.student.record(check.data["call"]) or {}
+        if after.get("status") in ("crashed", "skipped"):
+            return Outcome(True, f"not checked (no points lost here): {backward} did not run after the second "
+                                 "forward call; see its own tests")
         record, problem = call_problem(self.student, check.data["call"], backward)
         if problem:
             return Outcome(False, f"after a second call of {check.function} with the same param dict, {problem}")

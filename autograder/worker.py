@@ -197,7 +197,7 @@ def guard_tracing(code_dir):
             frame = _safe(lambda: _getframe(1), None)
             where = _safe(lambda: "%s line %d" % (frame.f_code.co_filename.replace(code_dir + os.sep, ""),
                                                   frame.f_lineno), "?")
-            if len(TAMPERING) < 20:
+            if len(TAMPERING) < 10000:
                 TAMPERING.append("%s called at %s" % (name, where))
         return refused
 
@@ -325,8 +325,8 @@ class Worker:
     def run_call(self, call):
         """(record, arrays) of one call."""
         if call["func"] in self.skip:
-            return {"status": "skipped", "message": "not run again: it did not finish on an earlier case "
-                                                    "(see that case's test)"}, []
+            return {"status": "skipped", "message": "not run again: it hung or crashed the process on an "
+                                                    "earlier case (see that case's test)"}, []
         try:
             function = getattr(self.module(call["module"]), call["func"])
             args = self.build_args(call["args"], call["id"])
@@ -336,6 +336,7 @@ class Worker:
         except BaseException:
             return self.import_errors.get(call["module"]) or error_record(self.code_dir, "lookup"), []
         counter = None
+        tampering = len(TAMPERING)
         try:
             if call.get("traced") and self.vectorization is not None:
                 counter = self.vectorization.LineCounter(self.own_files)
@@ -348,7 +349,7 @@ class Worker:
         try:
             record, arrays = self.record_result(call, args, before, result)
             if counter is not None:
-                record["trace"] = self.trace_record(counter)
+                record["trace"] = self.trace_record(counter, TAMPERING[tampering:tampering + 20])
             if call["id"] in self.seeds:
                 record["seed"] = self.seeds[call["id"]]
             return record, arrays
@@ -361,12 +362,12 @@ class Worker:
                 "kind": "other", "type": "value that cannot be inspected",
                 "repr": "(%s: %s)" % (record["type"], record["message"][:MAX_REPR])}}, []
 
-    def trace_record(self, counter):
+    def trace_record(self, counter, attempts):
         prefix = self.code_dir + os.sep
         counts = [[file.replace(prefix, ""), int(line), kind, int(n)]
                   for (file, line, kind), n in counter.counts.items()]
         tampered = [counter.tampered] if counter.tampered else []
-        return {"counts": counts[:MAX_TRACE_ENTRIES], "tampered": tampered + TAMPERING[:20]}
+        return {"counts": counts[:MAX_TRACE_ENTRIES], "tampered": tampered + list(attempts)}
 
     def dict_state(self, call_id, position, value, arrays):
         """A param dict after a call: scalars in JSON, arrays returned."""

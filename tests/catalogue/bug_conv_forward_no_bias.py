@@ -9,7 +9,6 @@ TARGET = "conv"
 FUNCTIONS = ("conv_forward_naive",)
 KIND = "bug"
 LOSES = ("conv_forward_naive",)
-ALSO_AFFECTS = ("conv_backward_naive",)
 EXPECT = {"conv_forward_naive": "out: error", "conv_backward_naive": "db . u"}
 
 
