@@ -30,6 +30,7 @@ REPORT_SUFFIXES = (".csv", ".md", ".png", ".json", ".html", ".txt", ".zip", ".pd
 def unique_names(submissions: list[Path]) -> list[str]:
     """Submission names, with `-2`, `-3`... added when two inputs share a name."""
     seen: dict[str, int] = {}
+    taken: set[str] = set()
     names = []
     for path in submissions:
         name = submission_name(path) or "submission"
@@ -39,8 +40,14 @@ def unique_names(submissions: list[Path]) -> list[str]:
             name = "_" + name
         if Path(name).suffix.lower() in REPORT_SUFFIXES:
             name += "_"
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+        count = seen.get(name, 0) + 1
+        candidate = name if count == 1 else f"{name}-{count}"
+        while candidate in taken:  # "x", "x", "x-2": the last becomes "x-2-2", never a second "x-2"
+            count += 1
+            candidate = f"{name}-{count}"
+        seen[name] = count
+        taken.add(candidate)
+        names.append(candidate)
     return names
 
 

@@ -97,7 +97,7 @@ def _array_spec(spec) -> tuple[np.dtype, tuple[int, ...], int] | None:
     return dtype, tuple(shape), size
 
 
-def read_streams(out_dir: Path) -> Streams:
+def read_streams(*out_dirs: Path) -> Streams:
     """Parse every `*.rec` stream a worker wrote (see worker.py), validating each entry.
 
     A stream is read up to its first damaged or truncated entry. For a call
@@ -107,7 +107,8 @@ def read_streams(out_dir: Path) -> Streams:
     """
     streams = Streams({}, {}, {})
     total = 0
-    files = sorted(p for p in Path(out_dir).glob("*.rec") if p.is_file() and not p.is_symlink())
+    files = sorted(p for out_dir in out_dirs for p in Path(out_dir).glob("*.rec")
+                   if p.is_file() and not p.is_symlink())
     # The server's crash records first, so that a runner's record of the same call wins.
     files.sort(key=lambda p: not p.name.startswith("server."))
     for path in files:

@@ -54,21 +54,29 @@ class TestResult:
     case: str = ""  # the hidden case in words, for the checks of one case
 
 
-def run_reference(plans: dict[str, Plan], job: Path, root: Path) -> Streams:
-    """Run every plan on the trusted reference, in this process; return its records."""
+def run_in_process(plans: dict[str, Plan], job: Path, root: Path, modules: dict) -> Streams:
+    """Run plans (written to JOB by `write_job`) on trusted MODULES ({"conv": ..., "norm": ...}) in
+    this process, with the same worker code a sandbox runs; return the records (kept in ROOT)."""
     root.mkdir(parents=True, exist_ok=True)
     index = json.loads((job / "plan.json").read_text())["arrays"]
     inputs = Inputs(str(job), index)
-    modules = {"conv": trusted.load("conv"), "norm": trusted.load("norm")}
     own = [str(paths.SOLUTION_LAYERS_DIR / name) for name in paths.STUDENT_MODULES]
+    own += [str(getattr(m, "__file__", "")) for m in modules.values()]
     for name, plan in plans.items():
         stream = RecordStream(str(root / f"{name}.rec"))
         worker = Worker(str(paths.SOLUTIONS_DIR), name, plan.calls, inputs, stream, own_files=own,
                         vectorization=trusted.load("vectorization"))
         worker.modules = dict(modules)
-        worker.run()
-        os.close(stream.fd)
+        try:
+            worker.run()
+        finally:
+            os.close(stream.fd)
     return read_streams(root)
+
+
+def run_reference(plans: dict[str, Plan], job: Path, root: Path) -> Streams:
+    """Run every plan on the trusted reference, in this process; return its records."""
+    return run_in_process(plans, job, root, {"conv": trusted.load("conv"), "norm": trusted.load("norm")})
 
 
 def copy_given_modules(layers_dir: Path) -> None:
@@ -184,7 +192,7 @@ class Grader:
         """Run the groups' calls in sandboxes (one, unless student code kills its fork server)."""
         if not groups:
             return {}
-        _, job, out = prepare_dirs(root)
+        _, job, _ = prepare_dirs(root)
         for name in ("plan.json", "arrays.bin"):
             try:
                 os.link(self.job / name, job / name)
@@ -194,13 +202,18 @@ class Grader:
         extra: dict[str, dict[str, dict]] = defaultdict(dict)  # the grader's own crash records
         skip: dict[str, set[str]] = defaultdict(set)  # functions not to run again, per group
         retried: set[tuple[str, str]] = set()
-        parallel, ended, tail = self.group_workers, "", ""
+        parallel, ended, tail, outs = self.group_workers, "", "", []
         for attempt in range(MAX_SANDBOXES):
             argument = json.dumps({"start": start, "parallel": parallel, "attempt": attempt,
                                    "skip": {g: sorted(f) for g, f in skip.items()}})
+            # A fresh output folder each time: what a stopped sandbox left (a flood of files)
+            # is not counted against the next one.
+            out = root / f"out{attempt}"
+            out.mkdir(mode=0o755)
+            outs.append(out)
             result = run_child(self.sandbox, code, job, out, self.rubric.limits, argument)
             tail = (result.stdout_tail + result.stderr_tail)[-1500:]
-            streams = read_streams(out)
+            streams = read_streams(*outs)
             if (out / "server.done").is_file() and result.returncode == 0 and not result.timed_out \
                     and not result.stopped:
                 break

@@ -199,8 +199,8 @@ MEMORY = '''
 def conv_forward_naive(x, w, b, conv_param):
     import numpy as np
     blocks = []
-    for _ in range(16):  # 16 x 512 MB = 8 GB, every page touched
-        blocks.append(np.ones(64 * 1024 * 1024))
+    for _ in range(8):  # 8 x 1 GB at once: refused by RLIMIT_AS at once, whatever the machine's load
+        blocks.append(np.empty(128 * 1024 * 1024))
     return blocks[0], None
 '''
 
