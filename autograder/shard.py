@@ -108,6 +108,11 @@ def _describe(manifest: Manifest) -> str:
     return f"{manifest.folder} (share {manifest.index}/{manifest.count})"
 
 
+def _listing(manifests: list[Manifest], most: int = 10) -> str:
+    shown = ", ".join(_describe(m) for m in manifests[:most])
+    return shown + (f" and {len(manifests) - most} more" if len(manifests) > most else "")
+
+
 def check_shards(manifests: list[Manifest]) -> None:
     """Refuse shards that are not exactly the N shares of one list, seed and rubric."""
     first = manifests[0]
@@ -137,8 +142,9 @@ def check_shards(manifests: list[Manifest]) -> None:
                          ", ".join(str(m.folder) for m in found))
     missing = [index for index in range(1, first.count + 1) if index not in by_index]
     if missing:
-        raise ShardError(f"share {', '.join(f'{i}/{first.count}' for i in missing)} missing: no folder given "
-                         f"holds it (got {', '.join(_describe(m) for m in manifests)})")
+        which = ", ".join(f"{index}/{first.count}" for index in missing)
+        raise ShardError(f"{'shares' if len(missing) > 1 else 'share'} {which} missing: no folder given holds "
+                         f"{'them' if len(missing) > 1 else 'it'} (got {_listing(manifests)})")
     for manifest in manifests:
         for name in manifest.share:
             for wanted in ("results.json", "feedback.md"):
@@ -183,6 +189,7 @@ def merge_shards(folders: list[Path], out_dir: Path, rubric_file: Path | None = 
                 raise ShardError(f"{_describe(manifest)}: cannot read {name}/results.json or feedback.md: "
                                  f"{error}") from error
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir, ("grades.csv",))  # as grade_all does
     for name in manifests[0].names:
         if name not in texts:
             continue  # a duplicated name: written once
