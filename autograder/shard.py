@@ -90,9 +90,12 @@ def read_manifest(folder: Path) -> Manifest:
                          "`autograder grade --shard K/N` (did that shard run to the end?)")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != MANIFEST_FORMAT:
-            raise ShardError(f"{path}: format {data.get('format')!r}, this autograder reads format "
-                             f"{MANIFEST_FORMAT}")
+        version = data.get("format")
+    except (ValueError, AttributeError) as error:
+        raise ShardError(f"{path} is damaged: {type(error).__name__}: {error}") from error
+    if version != MANIFEST_FORMAT:
+        raise ShardError(f"{path}: format {version!r}, this autograder reads format {MANIFEST_FORMAT}")
+    try:
         manifest = Manifest(folder, int(data["shard"]), int(data["of"]), [str(n) for n in data["names"]],
                             [str(n) for n in data["share"]], int(data["seed"]), str(data["rubric_sha256"]))
     except (ValueError, KeyError, TypeError) as error:
@@ -121,8 +124,9 @@ def check_shards(manifests: list[Manifest]) -> None:
             raise ShardError(f"the shards split the list differently: {_describe(first)} is one of "
                              f"{first.count}, {_describe(other)} one of {other.count}")
         if other.names != first.names:
-            missing = [n for n in first.names if n not in other.names]
-            extra = [n for n in other.names if n not in first.names]
+            theirs, ours = set(other.names), set(first.names)
+            missing = [n for n in first.names if n not in theirs]
+            extra = [n for n in other.names if n not in ours]
             detail = (f"only in the first: {', '.join(missing[:5]) or '-'}; only in the second: "
                       f"{', '.join(extra[:5]) or '-'}") if missing or extra else "same names in another order"
             raise ShardError(f"the shards were given different lists of submissions: {_describe(first)} and "
@@ -157,7 +161,8 @@ def _read_exact(path: Path) -> str:
         return stream.read()
 
 
-def merge_shards(folders: list[Path], out_dir: Path, rubric_file: Path | None = None) -> tuple[Manifest, dict[str, dict]]:
+def merge_shards(folders: list[Path], out_dir: Path,
+                 rubric_file: Path | None = None) -> tuple[Manifest, dict[str, dict]]:
     """Copy every share's reports into OUT_DIR; return the common manifest and every submission's results.
 
     Raises ShardError, before writing anything, when the folders are not exactly one list's N shares
