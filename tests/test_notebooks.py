@@ -2,7 +2,8 @@
 inspect_notebook reads submissions correctly.
 
 1. Every source notebook in solutions/ runs top to bottom without an error in a
-   real kernel, against the reference layers, and draws every figure it means to.
+   real kernel, against the reference layers, and draws every figure it means to,
+   each rendered to a PNG that is neither tiny nor blank.
 2. The released notebooks, run beside stub layers whose functions all raise
    NotImplementedError, fail only with NotImplementedError.
 3. No line of a solution region of a source notebook appears in its release.
@@ -14,13 +15,17 @@ measured times are printed (run with -s, or read them in the captured output).
 from __future__ import annotations
 
 import ast
+import base64
 import copy
+import io
 import json
+import os
 import re
 import shutil
 import time
 from pathlib import Path
 
+import matplotlib.image
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -115,6 +120,24 @@ def figure_cells(nb) -> list[str]:
 
 def has_image(cell) -> bool:
     return any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+
+
+def rendered_pngs(cell) -> list[bytes]:
+    return [base64.b64decode(output["data"]["image/png"]) for output in cell.get("outputs", [])
+            if "image/png" in output.get("data", {})]
+
+
+def png_problem(data: bytes) -> str | None:
+    """Why a rendered figure is unusable (not a PNG, tiny, or one flat colour), or None."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return "not a PNG"
+    pixels = matplotlib.image.imread(io.BytesIO(data), format="png")
+    height, width = pixels.shape[:2]
+    if width < 200 or height < 150:
+        return f"only {width}x{height} pixels"
+    if float(pixels[..., :3].std()) < 0.02:
+        return "blank (one colour)"
+    return None
 
 
 def stub_module(source: str) -> str:
@@ -229,6 +252,14 @@ def test_source_notebook_runs_clean_and_draws_every_figure(name, solution_copy, 
     assert expected, f"{name} draws no figure"
     missing = [cell.id for cell in nb.cells if cell.id in expected and not has_image(cell)]
     assert missing == [], f"cells of {name} that should show a figure but do not: {missing}"
+    # Every figure rendered to a usable PNG; KIT_FIGURES_DIR=DIR keeps them (docs/figures comes from there).
+    export = os.environ.get("KIT_FIGURES_DIR")
+    for cell in nb.cells:
+        for k, data in enumerate(rendered_pngs(cell)):
+            assert png_problem(data) is None, f"{name}, cell {cell.id}: {png_problem(data)}"
+            if export:
+                Path(export).mkdir(parents=True, exist_ok=True)
+                (Path(export) / f"{Path(name).stem}-{cell.id}-{k}.png").write_bytes(data)
     assert seconds < NOTEBOOK_TIME_LIMIT, f"{name} took {seconds:.1f} s"
 
 
@@ -241,12 +272,17 @@ def test_source_notebooks_are_committed_without_outputs():
                 assert cell.outputs == [] and cell.execution_count is None, f"{name}: {cell.id}"
 
 
-def test_first_code_cell_sets_seeds_and_inline_plots():
+def test_first_code_cells_find_the_handout_then_set_seeds_and_inline_plots():
+    locators = {}
     for name in NOTEBOOKS:
         nb = nbformat.read(SOLUTIONS / name, as_version=4)
-        first = next(cell for cell in nb.cells if cell.cell_type == "code")
-        assert "%matplotlib inline" in first.source, name
-        assert "np.random.seed(" in first.source and "default_rng(" in first.source, name
+        first, second = [cell for cell in nb.cells if cell.cell_type == "code"][:2]
+        assert "def find_handout(" in first.source and f'NOTEBOOK = "{name}"' in first.source, name
+        assert "pip install" not in first.source, name
+        locators[name] = first.source.replace(f'NOTEBOOK = "{name}"', 'NOTEBOOK = ""')
+        assert "%matplotlib inline" in second.source, name
+        assert "np.random.seed(" in second.source and "default_rng(" in second.source, name
+    assert len(set(locators.values())) == 1, "the handout locator cells differ between notebooks"
 
 
 # ---------------------------------------------------------------------------
