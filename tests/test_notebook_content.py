@@ -175,3 +175,17 @@ def test_docs_have_one_key_figure_per_notebook():
         assert width >= 300 and height >= 200 and len(data) > 10_000, (path, width, height, len(data))
         assert zlib.crc32(data) != 0
     assert (FIGURES / "README.md").is_file()
+
+
+def test_a_whole_notebook_runs_from_another_working_folder(drive):
+    """The quickest notebook, top to bottom, with the kernel started above the handout folder."""
+    name = "BatchNormalization.ipynb"
+    nb = nbformat.read(drive / "courses" / "dl-homework" / name, as_version=4)
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(drive)}})
+    client.execute(env={key: value for key, value in os.environ.items()
+                        if key not in ("HANDOUT_DIR", "JPY_SESSION_NAME", "PYTHONPATH")})
+    errors = [(cell.id, output.ename) for cell in nb.cells for output in cell.get("outputs", [])
+              if output.output_type == "error"]
+    assert errors == []
+    assert all(cell.execution_count for cell in nb.cells if cell.cell_type == "code")
