@@ -289,7 +289,7 @@ def test_a_cell_error_deleted_cells_and_lost_metadata_are_warnings(handout):
 
     edit_notebook(handout, name, lambda notebook: notebook["metadata"].clear())
     result = collate(handout, "jdoe123")
-    assert re.search(rf"WARNING\s+{re.escape(name)} its record of the released cells is gone", result.stdout)
+    assert re.search(rf"WARNING\s+{re.escape(name)} has lost its record of the released cells", result.stdout)
 
 
 def test_a_failing_self_check_is_a_warning(handout):

@@ -231,9 +231,9 @@ def notebook_findings(notebook, released=None):
 
     record = released if released is not None else recorded_cells(notebook)
     if record is None:
-        findings.append(Finding("no_record", "its record of the released cells is gone (the notebook's metadata "
-                                             "was removed), so deleted cells cannot be checked: start again from "
-                                             "the handout's copy and paste your work into it"))
+        findings.append(Finding("no_record", "has lost its record of the released cells (the notebook's "
+                                             "metadata was removed), so deleted cells cannot be checked: start "
+                                             "again from the handout's copy and paste your work into it"))
         record = []
     present = {}
     for cell in cells:

@@ -588,6 +588,10 @@ def gradient_check(ctx, name, case, between=None):
     with quiet():
         grads = expect_triple(backward(dout.copy(), cache))
     names = list(arrays)
+    for key, grad in zip(names, grads):
+        if isinstance(grad, np.ndarray) and grad.shape != arrays[key].shape:
+            raise CheckFailed("gradient check, case %s: d%s has shape %s, expected %s (the shape of %s)"
+                              % (case.label, key, grad.shape, arrays[key].shape, key))
 
     def f(*values):
         with quiet():
@@ -656,8 +660,13 @@ class SecondForward:
         return ""
 
 
-# One row per (function, check), run in this order. A backward's checks run
-# only once every `basis` check of its forward pass has passed.
+# One row per (function, check), run in this order. A check is an object with
+# `title` (words for -v), `basis` (True when the backward passes build on it)
+# and `run(ctx, name)`, which returns a short note ("3 cases") or raises
+# CheckFailed / NotChecked / whatever the student's code raised. A backward's
+# checks run only once every `basis` check of its forward pass has passed.
+# A new kind of check (say, a vectorization check of conv_forward_fast) is one
+# more row: ("conv_forward_fast", Vectorized()).
 TABLE = (
     ("conv_forward_naive", KnownOutputs()),
     ("conv_backward_naive", Gradients()),
