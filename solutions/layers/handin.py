@@ -231,9 +231,11 @@ def notebook_findings(notebook, released=None):
 
     record = released if released is not None else recorded_cells(notebook)
     if record is None:
-        findings.append(Finding("no_record", "has lost its record of the released cells (the notebook's "
-                                             "metadata was removed), so deleted cells cannot be checked: start "
-                                             "again from the handout's copy and paste your work into it"))
+        findings.append(Finding("no_record", "has lost its record of the released cells (its metadata was "
+                                             "rewritten, by an editor other than Jupyter perhaps), so collate.sh "
+                                             "cannot tell whether a cell was deleted; the autograder still checks "
+                                             "it against the handout's copy: make sure every cell of the handout's "
+                                             "copy is still there"))
         record = []
     present = {}
     for cell in cells:
