@@ -530,24 +530,24 @@ class RunningAverages:
                 for key in ("running_mean", "running_var"):
                     if key not in bn_param:
                         raise CheckFailed("train mode did not store bn_param['%s'], case %s" % (key, sequence.label))
+            texts = []
             for key in ("running_mean", "running_var"):
-                comparison = compare(ctx, bn_param[key], expected(sequence.key, key), "bn_param['%s']" % key,
-                                     sequence, "running averages")
-                ctx.log.append((name, self.title, sequence.label, True, str(comparison)))
+                texts.append(compare(ctx, bn_param[key], expected(sequence.key, key), "bn_param['%s']" % key,
+                                     sequence, "running averages"))
             kept = {key: np.array(bn_param[key], copy=True) for key in ("running_mean", "running_var")}
             bn_param["mode"] = "test"
             before = test.copy()
             with quiet():
                 out, _ = expect_pair(forward(test, gamma, beta, bn_param), "out, cache")
-            comparison = compare(ctx, out, expected(sequence.key, "test_out"), "test-mode out", sequence,
-                                 "test mode")
-            ctx.log.append((name, self.title, sequence.label, True, str(comparison)))
+            texts.append(compare(ctx, out, expected(sequence.key, "test_out"), "test-mode out", sequence,
+                                 "test mode"))
             for key, value in kept.items():
                 if not np.array_equal(value, bn_param[key]):
                     raise CheckFailed("test mode changed bn_param['%s'] (it must only read the running "
                                       "averages), case %s" % (key, sequence.label))
             if not np.array_equal(before, test):
                 raise CheckFailed("%s modified its input x in test mode, case %s" % (name, sequence.label))
+            ctx.log.append((name, self.title, sequence.label, True, "\n".join(texts)))
         return "%d sequence%s" % (len(sequences), "s" if len(sequences) > 1 else "")
 
 
@@ -657,7 +657,7 @@ class SecondForward:
                               "case %s are wrong: %s. %s" % (second.label, first.label, _failure_text(result), advice),
                               "case: %s, then a forward call on %s\n%s" % (first.label, second.label, result))
         ctx.log.append((name, self.title, first.label, True, str(result)))
-        return ""
+        return "second forward call first"
 
 
 # One row per (function, check), run in this order. A check is an object with
