@@ -551,5 +551,9 @@ done
 say "size:    $(size_of "$target") bytes"
 digest=$(sha256_of "$target")
 say "SHA-256: ${digest:-unavailable (no sha256sum, shasum, openssl or python)}"
-say "Upload this file as your submission."
+if [ "${#WARNINGS[@]}" -gt 0 ]; then
+    say "Upload this file as your submission once you have read the ${#WARNINGS[@]} warning(s) above (the autograder will report the same)."
+else
+    say "Upload this file as your submission."
+fi
 exit 0

@@ -15,9 +15,9 @@ A notebook is "run, saved and completed" when it has none of these findings
 
     not_run       a code cell with code but no execution count (never run, or
                   not saved after running)
-    error         a cell whose saved output is an error
     unfilled      a code cell to write (nbgrader solution cell) still as released
     unanswered    a question (nbgrader answer cell) still "YOUR ANSWER HERE"
+    error         a cell whose saved output is an error
     deleted       a released cell that is gone, or whose metadata was lost (a
                   cell copied and pasted, or edited by a tool that drops metadata)
     changed       a read-only cell whose code or text was changed
@@ -43,7 +43,7 @@ ANSWER_STUB = "YOUR ANSWER HERE"
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 # How many not-run cells a finding names before it says "and N more".
 NAMED_CELLS = 3
-KINDS = ("not_run", "error", "unfilled", "unanswered", "deleted", "changed", "no_record")
+KINDS = ("not_run", "unfilled", "unanswered", "error", "deleted", "changed", "no_record")
 
 
 class Finding:
