@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 from autograder import paths
 from autograder.gradescope import for_gradescope
