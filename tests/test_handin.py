@@ -199,3 +199,21 @@ def test_released_notebooks_carry_the_record_and_both_readings_agree(released_ha
         by_grader = inspect_notebook(path, released_handout / name)["findings"]
         assert by_collate == by_grader and by_grader, name
         assert any(f["kind"] == "deleted" for f in by_grader)
+
+
+def test_damaged_cells_never_crash_the_check():
+    """Whatever a submitted notebook holds, the grader's report gets findings, not an exception."""
+    odd = {"cells": [
+        {"cell_type": "code", "source": 123, "outputs": "x", "execution_count": True, "metadata": []},
+        {"cell_type": ["markdown"], "source": None, "metadata": {"nbgrader": [1]}},
+        {"cell_type": "markdown", "source": ["#", "##   ", "# \x00x"]},
+        {"cell_type": "code", "source": "a", "outputs": [{"output_type": "error", "ename": {"a": 1},
+                                                          "evalue": None}],
+         "metadata": {"nbgrader": {"grade_id": 5}}},
+        5, None, "text",
+    ], "metadata": {handin.RECORD_KEY: {"cells": [{"id": "forward-stub", "kind": "solution", "sha256": 5,
+                                                   "section": None, "first_line": 7}]}}}
+    for record in (RECORD, None):
+        findings = handin.notebook_findings(odd, record)
+        assert "not_run" in kinds(findings) and "error" in kinds(findings) and "deleted" in kinds(findings)
+        assert all(isinstance(finding.text, str) and finding.text for finding in findings)
