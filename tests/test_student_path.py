@@ -59,7 +59,8 @@ def student_environment(version: str) -> Path:
     with open(CACHE / f"student-{version}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # pytest -n 2: one build per interpreter
         if not (venv / ".complete").exists():
-            shutil.rmtree(venv, ignore_errors=True)
+            for stale in CACHE.glob(f"student-{version}-*"):  # older requirements or interpreter
+                shutil.rmtree(stale, ignore_errors=True)
             subprocess.run([str(python), "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
             # The kit's pip installs into it (--python), without byte-compiling: half the time.
             done = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
