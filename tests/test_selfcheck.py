@@ -348,6 +348,14 @@ BUGS = {
             raise NotImplementedError
         """, {"layernorm_forward": "NOT IMPLEMENTED",
               "layernorm_backward": NOT_CHECKED.format("layernorm_forward")}),
+    "fast forward loops over N": ("conv.py", """
+        _reference_conv_forward_fast = conv_forward_fast
+        def conv_forward_fast(x, w, b, conv_param):
+            outs = [_reference_conv_forward_fast(x[n:n + 1], w, b, conv_param)[0] for n in range(x.shape[0])]
+            return np.concatenate(outs), _reference_conv_forward_fast(x, w, b, conv_param)[1]
+        """, {"conv_forward_fast": r"FAILED not vectorized: layers/conv.py line \d+ \(outs = .*\) runs .* times for "
+                                   r"N = 2, 4, 8: a Python loop over N .*",
+              "conv_backward_fast": r"ok.*vectorized.*", "conv_forward_naive": r"ok.*"}),
     "backward still a stub": ("conv.py", """
         def conv_backward_fast(dout, cache):
             raise NotImplementedError

@@ -660,20 +660,62 @@ class SecondForward:
         return "second forward call first"
 
 
+class Vectorized:
+    """conv_forward_fast / conv_backward_fast: no Python loop over N, H' or W'.
+
+    The same check as the autograder's (layers/vectorization.py): the function
+    runs on a small input and with N, H' and W' grown 2x and 4x, and every line
+    of layers/conv.py is counted. A line whose count grows is a loop.
+    """
+
+    title = "vectorized (line counts as N, H' and W' grow)"
+    basis = False
+
+    def run(self, ctx, name):
+        import linecache
+
+        from layers import vectorization
+
+        module = ctx.modules["conv"]
+        cached = getattr(self, "_verdict", None)
+        if cached is None or cached[0] is not module:
+            with quiet():
+                cached = (module, vectorization.check_module(module))
+            self._verdict = cached
+        verdict = cached[1][name]
+        if isinstance(verdict, str):
+            raise NotChecked("vectorization not checked: %s" % verdict)
+        if verdict:
+            import inspect
+
+            try:
+                body, first = inspect.getsourcelines(getattr(module, name))
+                span = (first, first + len(body) - 1)
+            except (OSError, TypeError):
+                span = None
+            lines = []
+            for growth in vectorization.rank(verdict, span)[:3]:
+                source = linecache.getline(module.__file__, growth.line)
+                lines.append(growth.describe(source).replace(module.__file__, "layers/conv.py"))
+            raise CheckFailed("not vectorized: " + lines[0], "\n".join(lines))
+        ctx.log.append((name, self.title, "", True, "the same lines run at every size"))
+        return "vectorized"
+
+
 # One row per (function, check), run in this order. A check is an object with
 # `title` (words for -v), `basis` (True when the backward passes build on it)
 # and `run(ctx, name)`, which returns a short note ("3 cases") or raises
 # CheckFailed / NotChecked / whatever the student's code raised. A backward's
 # checks run only once every `basis` check of its forward pass has passed.
-# A new kind of check (say, a vectorization check of conv_forward_fast) is one
-# more row: ("conv_forward_fast", Vectorized()).
 TABLE = (
     ("conv_forward_naive", KnownOutputs()),
     ("conv_backward_naive", Gradients()),
     ("conv_backward_naive", SecondForward()),
     ("conv_forward_fast", KnownOutputs()),
+    ("conv_forward_fast", Vectorized()),
     ("conv_backward_fast", Gradients()),
     ("conv_backward_fast", SecondForward()),
+    ("conv_backward_fast", Vectorized()),
     ("batchnorm_forward", KnownOutputs()),
     ("batchnorm_forward", RunningAverages()),
     ("batchnorm_backward", Gradients()),
