@@ -326,8 +326,9 @@ class Grader:
         released = sorted(paths.ASSIGNMENT_DIR.glob("*.ipynb"))
         if not released:
             return []
-        from autograder.notebooks import inspect_notebook
-
+        if submission.notebooks:
+            # Imported only when there is a notebook to read (nbformat's validator costs ~1 s).
+            from autograder.notebooks import inspect_notebook
         results = []
         for notebook in released:
             name = f"notebooks: {notebook.name} run, saved and completed"

@@ -247,7 +247,7 @@ def test_layers_done_but_notebook_stubs_untouched_warns_exactly_what_the_grader_
     warned = warnings_of(result.stdout)
     assert f'{name}, section "7. A conv - batchnorm - ReLU block": the code cell starting "def conv_bn_relu_forward(x, ' \
            f'w, b, gamma, beta, conv_param, bn_param):" is still to fill in (it is as handed out)' in warned, warned
-    assert f'{name}, section "Inline question 1 (graded by hand)": the answer cell still says "YOUR ANSWER HERE": ' \
+    assert f'{name}, section "Question 1 (graded by hand, 2 points)": the answer cell still says "YOUR ANSWER HERE": ' \
            f'write your answer there' in warned, warned
     assert "bn-block-stub" not in result.output and "bn-question" not in result.output
     assert "Upload this file" in result.stdout  # packed anyway, with the warnings repeated above it
