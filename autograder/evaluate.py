@@ -424,6 +424,20 @@ class Evaluator:
         shape = "x " + "x".join(map(str, x.shape))
         return Outcome(passed, f"{shape}: " + ("; " if passed else "\n").join(lines))
 
+    def check_second_call(self, check: Check) -> Outcome:
+        """A second forward call, on new inputs of the first case's shapes, against the reference.
+        Judged only when the first call was right, so that it catches what is remembered
+        between calls (a memo keyed by shape), not a forward that is wrong anyway."""
+        if not self.compare_call(check.data["first"]).passed:
+            return Outcome(True, "not checked (no points lost here): the first call on these shapes is wrong "
+                                 "anyway; see the output tests")
+        outcome = self.compare_call(check.data["call"])
+        if outcome.passed:
+            return Outcome(True, "ok: right again on new inputs")
+        return Outcome(False, "right on the first inputs of these shapes, wrong on the next ones:\n"
+                       + outcome.message + "\nDoes your function remember results (or intermediate values) "
+                       "between calls, e.g. in a module-level dict keyed by shape?")
+
     def check_vectorized(self, check: Check) -> Outcome:
         """No line of the student's file runs more often as N, H' or W' grow (see layers/vectorization.py)."""
         vectorization = trusted.load("vectorization")

@@ -27,7 +27,8 @@ class Check:
     function: str
     category: str
     name: str
-    kind: str  # output, grads, numerical, purity_forward, purity_backward, interleaved, state, test_mode, vectorized
+    kind: str  # output, grads, numerical, purity_forward, purity_backward, interleaved, second_call, state,
+    #            test_mode, vectorized
     data: dict
     case: str = ""
 
@@ -171,6 +172,9 @@ def add_interleaved(plan: Plan, case: Case, rng: np.random.Generator) -> None:
              for name in group.inputs] + extra + [param]
     plan.add_call("i0_fwd", group.forward, first, 2, keep_cache=True)
     plan.add_call("i1_fwd", group.forward, other, 2, keep_cache=True)
+    plan.checks.append(Check(
+        group.forward, "purity", f"{group.forward}: right again when called on new inputs of the same shapes "
+        "(nothing remembered between calls)", "second_call", {"call": "i1_fwd", "first": "c0_fwd"}, ""))
     for k, backward_name in enumerate(group.backwards):
         plan.add_call(f"i0_bwd{k}", backward_name, [{"array": "c0_dout"}, {"cache": "i0_fwd"}], 3)
         plan.checks.append(Check(
