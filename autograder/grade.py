@@ -21,6 +21,7 @@ import numpy as np
 
 from autograder import paths, trusted
 from autograder.contract import GROUPS, TIMED_FUNCTIONS, Group
+from autograder.diagnosis import Diagnoser, annotate  # diagnosis (issue 16)
 from autograder.evaluate import Evaluator, InternalError, Outcome, Records
 from autograder.plan import Check, Plan, build_plan
 from autograder.rubric import Rubric
@@ -126,6 +127,7 @@ class Grader:
         for module in paths.STUDENT_MODULES:
             shutil.copyfile(paths.SOLUTION_LAYERS_DIR / module, self.reference_code / paths.LAYERS_PACKAGE / module)
         self._counter = itertools.count(1)  # thread-safe: --jobs threads share this Grader
+        self.diagnoser = Diagnoser(self.plans, rubric)  # diagnosis (issue 16): known mistakes' results, once
 
     # -- one submission -------------------------------------------------------
     def grade(self, path: Path) -> dict:
@@ -150,7 +152,11 @@ class Grader:
             tests += self._report_notebooks(submission)
             gate_purity(tests)
             gate_numerical(tests)
-            return self._results(submission, tests, time.monotonic() - started)
+            # diagnosis (issue 16): known mistakes named in the failing tests, their ids in extra_data
+            diagnosed = annotate(self.diagnoser, tests, {g.name: Records(root / g.name / "out") for g in GROUPS})
+            results = self._results(submission, tests, time.monotonic() - started)
+            results["extra_data"]["diagnosis"] = diagnosed  # diagnosis (issue 16)
+            return results
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
