@@ -324,8 +324,8 @@ class Diagnoser:
 def describe(mistakes: list[Mistake]) -> str:
     """The words added to a failing test of a function diagnosed with MISTAKES."""
     if len(mistakes) == 1:
-        return "Diagnosis (your results on every case match a known mistake): " + mistakes[0].hint
-    lines = ["Diagnosis (your results on every case match each of these known mistakes; your code makes one "
+        return "Diagnosis (your results on the hidden cases match this known mistake): " + mistakes[0].hint
+    lines = ["Diagnosis (your results on the hidden cases match each of these known mistakes; your code has one "
              "of them):"]
     lines += [f"  - {mistake.hint}" for mistake in mistakes]
     return "\n".join(lines)
