@@ -305,9 +305,9 @@ MISTAKES = [
     _m("batchnorm_forward", "bn_test_no_affine", "test mode without gamma and beta",
        "in test mode your batchnorm_forward returns the normalized x without gamma and beta. Scale and shift "
        "there too: out = gamma * x_hat + beta.", test_affine=False),
-    _m("batchnorm_forward", "bn_centres_x_in_place", "x changed in place (x -= mean)",
-       "your batchnorm_forward centres x in place (x -= mu), which changes the caller's array. Make a new "
-       "array: xc = x - mu.", centre_in_place=True),
+    _m("batchnorm_forward", "bn_centres_x_in_place", "x changed in place",
+       "your batchnorm_forward changes x in place (as x -= mu does), so the caller's array changes. Compute into "
+       "new arrays: xc = x - mu.", centre_in_place=True),
     # batchnorm_backward
     _m("batchnorm_backward", "bn_bwd_no_mean_term", "dx misses the path through the mean",
        "your batchnorm_backward forgets that the mean depends on x: after dxc, add the mean's share, "
@@ -328,8 +328,8 @@ MISTAKES = [
        "your batchnorm_backward returns dgamma = dout * x_hat of shape (N, D). Sum over the batch: "
        "np.sum(dout * x_hat, axis=0), shape (D,).", sum_dgamma=False),
     _m("batchnorm_backward", "bn_bwd_dout_in_place", "dout changed in place",
-       "your batchnorm_backward scales dout in place (dx_hat = dout; dx_hat *= gamma), which changes the "
-       "caller's array. Make a new one: dx_hat = dout * gamma.", dout_in_place=True),
+       "your batchnorm_backward changes dout in place (as dx_hat = dout; dx_hat *= gamma does), so the caller's "
+       "array changes. Compute into new arrays: dx_hat = dout * gamma.", dout_in_place=True),
     # batchnorm_backward_alt
     _m("batchnorm_backward_alt", "bn_alt_no_xhat_term", "closed form misses the x_hat term",
        "your batchnorm_backward_alt drops the x_hat * sum(dout * x_hat) term. The closed form is "
@@ -380,9 +380,9 @@ MISTAKES = [
     _m("layernorm_forward", "ln_eps_ignored", "ln_param['eps'] ignored",
        "your layernorm_forward ignores ln_param['eps'] and always uses 1e-5. Read it with "
        "ln_param.get('eps', 1e-5).", fixed_eps=1e-5),
-    _m("layernorm_forward", "ln_centres_x_in_place", "x changed in place (x -= mean)",
-       "your layernorm_forward centres x in place (x -= mu), which changes the caller's array. Make a new "
-       "array: xc = x - mu.", centre_in_place=True),
+    _m("layernorm_forward", "ln_centres_x_in_place", "x changed in place",
+       "your layernorm_forward changes x in place (as x -= mu does), so the caller's array changes. Compute into "
+       "new arrays: xc = x - mu.", centre_in_place=True),
     _m("layernorm_forward", "ln_cache_holds_output", "x_hat in the cache overwritten by the output",
        "your layernorm_forward computes the output in place from x_hat (x_hat *= gamma; x_hat += beta), so the "
        "cache holds the output where layernorm_backward expects x_hat. Make a new array: "
