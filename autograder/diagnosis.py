@@ -334,9 +334,12 @@ def describe(mistakes: list[Mistake]) -> str:
 def annotate(diagnoser: Diagnoser | None, tests: list, records: dict[str, Records]) -> dict[str, list[str]]:
     """Add the diagnosis to the failing tests of every diagnosed function; return the ids by function.
 
-    TESTS are grade.TestResult (changed in place: the hint goes at the end of each failing test's
-    output, so it is shown exactly where, and when, that test's feedback is); RECORDS are the
-    submission's records by group name. Never raises: a diagnosis that cannot be made is left out.
+    TESTS are grade.TestResult, changed in place: the hint goes at the end of the output of each
+    failing test of a hidden case of the function (where the values it explains are shown), or, when
+    no such test fails (an input changed in place: only the purity test fails), of each failing test
+    of the function. It is shown exactly where, and when, that test's feedback is (Gradescope
+    visibility included). RECORDS are the submission's records by group name. Never raises: a
+    diagnosis that cannot be made is left out.
     """
     if diagnoser is None:
         return {}
@@ -347,7 +350,8 @@ def annotate(diagnoser: Diagnoser | None, tests: list, records: dict[str, Record
             diagnosed.update(diagnoser.diagnose(group_name, group_records, failing))
         except Exception:  # damaged or forged records: no diagnosis rather than no grade
             continue
-    for test in tests:
-        if not test.passed and test.function in diagnosed:
-            test.output = test.output.rstrip() + "\n\n" + describe(diagnosed[test.function])
+    for function, mistakes in diagnosed.items():
+        failed = [t for t in tests if t.function == function and not t.passed]
+        for test in [t for t in failed if t.case] or failed:
+            test.output = test.output.rstrip() + "\n\n" + describe(mistakes)
     return {function: [m.id for m in mistakes] for function, mistakes in diagnosed.items()}

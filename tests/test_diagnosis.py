@@ -29,7 +29,7 @@ from autograder.mistakes import norm as norm_mistakes
 from autograder.plan import build_plan
 from autograder.report import grades_csv
 from autograder.rubric import load_rubric
-from autograder.summary import analyse, markdown
+from autograder.summary import analyse, case_labels, markdown, split_case
 from autograder.worker import Worker
 from catalogue import load_module, load_variants
 
@@ -225,13 +225,22 @@ def test_hints_go_to_the_failing_tests_only_with_their_visibility(setup, tmp_pat
                         "after_published", case="a"),
              Result("layernorm_forward: output, case b", "layernorm_forward", "output", True, "ok", "visible"),
              Result("layernorm_backward: gradients", "layernorm_backward", "reference", False, "dx: wrong",
-                        "visible")]
+                        "visible"),
+             Result("layernorm_forward: purity", "layernorm_forward", "purity", False, "not credited", "visible")]
     ids = annotate(diagnoser, tests, {"layernorm": records, "batchnorm": Records(tmp_path / "absent")})
     assert ids == {"layernorm_forward": ["ln_eps_outside_sqrt"]}
     hint = BY_ID["ln_eps_outside_sqrt"].hint
     assert hint in tests[0].output and tests[0].visibility == "after_published"
-    assert tests[1].output == "ok" and hint not in tests[2].output
+    # Not in passed tests, other functions' tests, or tests shown before the hidden cases' are.
+    assert tests[1].output == "ok" and hint not in tests[2].output and tests[3].output == "not credited"
     assert annotate(None, tests, {}) == {}
+    # When only a test without a case fails (an input changed in place), the hint goes there.
+    records = _variant_records(plans["layernorm"], "bug_ln_modifies_x", tmp_path / "in_place")
+    tests = [Result("layernorm_forward: output, case a", "layernorm_forward", "output", True, "ok", "after_published",
+                    case="a"),
+             Result("layernorm_forward: purity", "layernorm_forward", "purity", False, "x changed", "visible")]
+    assert annotate(diagnoser, tests, {"layernorm": records}) == {"layernorm_forward": ["ln_centres_x_in_place"]}
+    assert BY_ID["ln_centres_x_in_place"].hint in tests[1].output and tests[0].output == "ok"
 
 
 def test_the_instructor_sees_students_per_mistake_worst_first():
@@ -287,5 +296,9 @@ def test_catalogue_bug_feedback_names_its_mistake(catalogue_batch, name):
     for function, ids in EXPECTED[name].items():
         hints = [BY_ID[i].hint for i in ids]
         failing = [t for t in results["tests"] if t["tags"] == [function] and t["status"] != "passed"]
-        assert failing and all(any(h in t["output"] for h in hints) for t in failing), function
+        named = [t["name"] for t in failing if any(h in t["output"] for h in hints)]
+        # Every failing test of a hidden case names it (or, when none fails, every failing test).
+        labels = case_labels(results["extra_data"]["seed"])
+        cases = [t["name"] for t in failing if split_case(t["name"], labels)[1]]
+        assert named and named == (cases or [t["name"] for t in failing]), function
     assert not any("Diagnosis (" in t["output"] for t in results["tests"] if t["status"] == "passed")
