@@ -115,6 +115,16 @@ def test_every_known_mistake_is_usable_on_the_hidden_cases(setup):
     assert diagnoser.seconds < 10
 
 
+def test_each_known_mistake_as_a_submission_is_named_alone(setup):
+    """Results equal to a mistake's name that mistake and no other: the hidden cases tell every two apart."""
+    _, _, diagnoser = setup
+    for mistake in MISTAKES:
+        for function in mistake.functions:
+            named = [m.id for m in diagnoser.mistakes[function]
+                     if diagnoser.matches(function, m, diagnoser.observed[mistake.id])]
+            assert named == [mistake.id], (mistake.id, function)
+
+
 def test_the_grader_side_runs_calls_as_the_worker_does(setup, tmp_path):
     """The reference's observations computed by the diagnoser equal the worker's records of them."""
     _, plans, diagnoser = setup
