@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -153,7 +154,8 @@ def student_observation(records: Records, call: dict, names: tuple[str, ...]) ->
         arrays[name] = value
     position = _dict_position(call)
     if position is not None:
-        state = (record.get("dicts") or {}).get(str(position)) or {}
+        dicts = record.get("dicts")
+        state = dicts.get(str(position)) if isinstance(dicts, dict) else None
         items = state.get("items") if isinstance(state, dict) else None
         if not isinstance(items, dict):
             return None
@@ -317,6 +319,17 @@ class Diagnoser:
             if named:
                 found[function] = named
         return found
+
+
+def build_diagnoser(plans: dict[str, Plan], rubric: Rubric) -> Diagnoser | None:
+    """The batch's Diagnoser, or None (with a warning on stderr) if it cannot be built: the
+    diagnosis is feedback only, and never worth a batch that cannot be graded."""
+    try:
+        return Diagnoser(plans, rubric)
+    except Exception as error:
+        print(f"warning: no known-mistake diagnosis in this batch ({type(error).__name__}: {error})",
+              file=sys.stderr)
+        return None
 
 
 # -- feedback -------------------------------------------------------------------------------------

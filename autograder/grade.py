@@ -21,7 +21,7 @@ import numpy as np
 
 from autograder import paths, trusted
 from autograder.contract import GROUPS, TIMED_FUNCTIONS, Group
-from autograder.diagnosis import Diagnoser, annotate  # diagnosis (issue 16)
+from autograder.diagnosis import annotate, build_diagnoser  # diagnosis (issue 16)
 from autograder.evaluate import Evaluator, InternalError, Outcome, Records
 from autograder.plan import Check, Plan, build_plan
 from autograder.rubric import Rubric
@@ -127,7 +127,7 @@ class Grader:
         for module in paths.STUDENT_MODULES:
             shutil.copyfile(paths.SOLUTION_LAYERS_DIR / module, self.reference_code / paths.LAYERS_PACKAGE / module)
         self._counter = itertools.count(1)  # thread-safe: --jobs threads share this Grader
-        self.diagnoser = Diagnoser(self.plans, rubric)  # diagnosis (issue 16): known mistakes' results, once
+        self.diagnoser = build_diagnoser(self.plans, rubric)  # diagnosis (issue 16): known mistakes' results, once
 
     # -- one submission -------------------------------------------------------
     def grade(self, path: Path) -> dict:

@@ -21,7 +21,7 @@ import pytest
 
 from autograder import trusted
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
-from autograder.diagnosis import Diagnoser, annotate, describe, same, student_observation
+from autograder.diagnosis import Diagnoser, annotate, build_diagnoser, describe, same, student_observation
 from autograder.evaluate import Records
 from autograder.grade import TestResult as Result, run_reference, write_job
 from autograder.mistakes import BY_ID, MISTAKES, Mistake
@@ -123,6 +123,12 @@ def test_each_known_mistake_as_a_submission_is_named_alone(setup):
             named = [m.id for m in diagnoser.mistakes[function]
                      if diagnoser.matches(function, m, diagnoser.observed[mistake.id])]
             assert named == [mistake.id], (mistake.id, function)
+
+
+def test_a_diagnoser_that_cannot_be_built_costs_the_diagnosis_only(setup, capsys):
+    rubric, _, _ = setup
+    assert build_diagnoser({"broken": object()}, rubric) is None
+    assert "no known-mistake diagnosis" in capsys.readouterr().err
 
 
 def test_the_grader_side_runs_calls_as_the_worker_does(setup, tmp_path):
