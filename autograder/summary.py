@@ -272,7 +272,7 @@ def terminal_text(summary: Summary, top: int = 12) -> str:
             lines.append(f"  ... {len(failing) - top} more in {SUMMARY_NAME}")
     if summary.mistakes:  # diagnosis (issue 16)
         lines += ["", "Most diagnosed mistakes (students whose results match a known mistake):"]
-        lines += [f"  {row.students:4d} student{'s' if row.students != 1 else ' '}: {row.words} ({row.function})"
+        lines += [f"  {row.students:4d} {'student' if row.students == 1 else 'students'}: {row.words} ({row.function})"
                   for row in summary.mistakes[:top]]
     if summary.internal_errors:
         lines += ["", "The autograder failed on (not counted): " + ", ".join(summary.internal_errors)]
