@@ -30,6 +30,7 @@ REPORT_SUFFIXES = (".csv", ".md", ".png", ".json", ".html", ".txt", ".zip", ".pd
 def unique_names(submissions: list[Path]) -> list[str]:
     """Submission names, with `-2`, `-3`... added when two inputs share a name."""
     seen: dict[str, int] = {}
+    taken: set[str] = set()
     names = []
     for path in submissions:
         name = submission_name(path) or "submission"
@@ -39,8 +40,14 @@ def unique_names(submissions: list[Path]) -> list[str]:
             name = "_" + name
         if Path(name).suffix.lower() in REPORT_SUFFIXES:
             name += "_"
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+        count = seen.get(name, 0) + 1
+        candidate = name if count == 1 else f"{name}-{count}"
+        while candidate in taken:  # "x", "x", "x-2": the last becomes "x-2-2", never a second "x-2"
+            count += 1
+            candidate = f"{name}-{count}"
+        seen[name] = count
+        taken.add(candidate)
+        names.append(candidate)
     return names
 
 
@@ -51,16 +58,18 @@ def failure_results(name: str, reason: str, rubric: Rubric, seed: int) -> dict:
 
 def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool = False,
               seed: int | None = None, rubric: Rubric | None = None, progress=None,
-              started=None) -> list[tuple[str, dict]]:
+              started=None, names: list[str] | None = None) -> list[tuple[str, dict]]:
     """Grade `submissions` into `out_dir`; return (name, results) for each, in order.
 
     `started(name)` is called when a submission's grading begins, `progress(name, results)` when it
-    ends (both from the worker threads; submissions with results already are neither).
+    ends (both from the worker threads; submissions with results already are neither). `names`:
+    the submissions' names when not `unique_names(submissions)` (a shard's, made unique over the
+    whole list).
     """
     rubric = rubric or load_rubric()
     seed = rubric.seed if seed is None else seed
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = unique_names(submissions)
+    names = unique_names(submissions) if names is None else names
     # What a run killed in the middle of a write left behind (report.write_atomic).
     remove_stale_temporaries(out_dir, ("grades.csv",))
     for name in names:
@@ -101,6 +110,11 @@ def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 for name, results in pool.map(one, todo):
                     rows[name] = results
+    return write_grades(out_dir, names, rows)
+
+
+def write_grades(out_dir: Path, names: list[str], rows: dict[str, dict]) -> list[tuple[str, dict]]:
+    """Write DIR/grades.csv: NAMES in order, then any graded earlier into DIR; return those rows."""
     ordered = [(name, rows[name]) for name in names if name in rows]
     earlier = sorted(p.parent.name for p in out_dir.glob("*/results.json") if p.parent.name not in rows)
     for name in earlier:

@@ -1,8 +1,8 @@
 """The graded functions of SPEC section 1, as data the grader plans with.
 
 A group is a forward function with the backward functions that take its cache;
-each group runs in its own child process, so a hang or crash in one group
-costs only that group's tests.
+each group's calls run in order in a runner process of their own (a crash or
+hang costs only the call it happened in).
 """
 from __future__ import annotations
 
@@ -41,5 +41,5 @@ GROUPS = (
 )
 
 GRADED_FUNCTIONS = tuple(f for group in GROUPS for f in group.functions)
-# Functions whose speed is graded against the reference.
-TIMED_FUNCTIONS = ("conv_forward_fast", "conv_backward_fast")
+# Functions whose vectorization is graded (SPEC: no Python loop over N, H' or W').
+VECTORIZED_FUNCTIONS = ("conv_forward_fast", "conv_backward_fast")

@@ -8,7 +8,7 @@ student reads.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +16,16 @@ import numpy as np
 from autograder import trusted
 from autograder.plan import Check, Plan
 
-MAX_RECORD_BYTES = 1_000_000
+MAX_HEADER_BYTES = 1_000_000
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
-STATUSES = ("ok", "error", "skipped", "bad_return")
+MAX_STREAM_BYTES = 1024 * 1024 * 1024
+STATUSES = ("ok", "error", "skipped", "bad_return", "crashed")
+RETURNED_KINDS = "biufc"
 
 
 class InternalError(RuntimeError):
-    """The reference itself failed a call: a bug in the grader, never the student's fault."""
+    """The reference itself failed a call, or the grader's own checking code failed:
+    a bug in the grader, never the student's fault."""
 
 
 @dataclass
@@ -32,40 +35,135 @@ class Outcome:
 
 
 class Records:
-    """The records and arrays a worker wrote into `out_dir`.
+    """One group's records and returned arrays, by call id.
 
-    `ended` says how the process ended, for calls that have no record
-    (it crashed, hung or exited before reaching them).
+    `ended` says how the process ended, for calls that have no record at all
+    (rare: the per-call crash records cover crashes and hangs).
     """
 
-    def __init__(self, out_dir: Path, ended: str = "", output_tail: str = ""):
-        self.out_dir = Path(out_dir)
+    def __init__(self, records: dict[str, dict] | None = None, arrays: dict[str, np.ndarray] | None = None,
+                 ended: str = "", output_tail: str = ""):
+        self.records = records if records is not None else {}
+        self.arrays = arrays if arrays is not None else {}
         self.ended = ended
         self.output_tail = output_tail
 
     def record(self, call_id: str) -> dict | None:
-        path = self.out_dir / f"{call_id}.json"
-        try:
-            if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
-                return None
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
+        data = self.records.get(call_id)
         if not isinstance(data, dict) or data.get("status") not in STATUSES:
             return None
         return data
 
-    def array(self, file_name) -> np.ndarray | None:
-        if not isinstance(file_name, str) or "/" in file_name or not file_name.endswith(".npy"):
-            return None
-        path = self.out_dir / file_name
+    def array(self, key) -> np.ndarray | None:
+        return self.arrays.get(key) if isinstance(key, str) else None
+
+
+@dataclass
+class Streams:
+    """Everything parsed from a worker's output folder: per group, records and arrays,
+    and the calls that were started (in order)."""
+
+    records: dict[str, dict[str, dict]]
+    arrays: dict[str, dict[str, np.ndarray]]
+    started: dict[str, list[str]]
+    started_by_attempt: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+
+    def group(self, name: str, extra: dict[str, dict] | None = None, ended: str = "",
+              output_tail: str = "") -> Records:
+        records = dict(self.records.get(name, {}))
+        for call_id, record in (extra or {}).items():
+            records.setdefault(call_id, record)
+        return Records(records, self.arrays.get(name, {}), ended, output_tail)
+
+
+def _array_spec(spec) -> tuple[np.dtype, tuple[int, ...], int] | None:
+    """(dtype, shape, bytes) of an entry's array description, or None when it is unusable."""
+    if not isinstance(spec, list) or len(spec) != 2 or not isinstance(spec[0], str) or not isinstance(spec[1], list):
+        return None
+    try:
+        dtype = np.dtype(spec[0])
+    except (TypeError, ValueError):
+        return None
+    if dtype.hasobject or dtype.kind not in RETURNED_KINDS or dtype.fields is not None or len(spec[1]) > 8:
+        return None
+    shape = spec[1]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_ARRAY_BYTES for n in shape):
+        return None
+    size = dtype.itemsize
+    for n in shape:
+        size *= n
+    if size > MAX_ARRAY_BYTES:
+        return None
+    return dtype, tuple(shape), size
+
+
+def read_streams(*out_dirs: Path) -> Streams:
+    """Parse every `*.rec` stream a worker wrote (see worker.py), validating each entry.
+
+    A stream is read up to its first damaged or truncated entry. For a call
+    with several records, a runner's record beats the server's "crashed"
+    record (the call finished; the process died after it); otherwise the last
+    one counts.
+    """
+    streams = Streams({}, {}, {})
+    total = 0
+    files = sorted(p for out_dir in out_dirs for p in Path(out_dir).glob("*.rec")
+                   if p.is_file() and not p.is_symlink())
+    # The server's crash records first, so that a runner's record of the same call wins.
+    files.sort(key=lambda p: not p.name.startswith("server."))
+    for path in files:
         try:
-            if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_ARRAY_BYTES:
-                return None
-            value = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError):
-            return None
-        return value if isinstance(value, np.ndarray) else None
+            size = path.stat().st_size
+            if total + size > MAX_STREAM_BYTES:
+                break
+            total += size
+            data = path.read_bytes()
+        except OSError:
+            continue
+        parts = path.name.split(".")
+        attempt = int(parts[1]) if len(parts) == 4 and parts[1].isdigit() else -1
+        _parse_stream(data, streams, streams.started_by_attempt.setdefault(attempt, {}))
+    return streams
+
+
+def _parse_stream(data: bytes, streams: Streams, started: dict[str, list[str]]) -> None:
+    position = 0
+    while position < len(data):
+        end = data.find(b"\n", position, position + MAX_HEADER_BYTES)
+        if end < 0:
+            return
+        try:
+            header = json.loads(data[position:end].decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return
+        position = end + 1
+        if not isinstance(header, dict) or not isinstance(header.get("group"), str):
+            return
+        group = header["group"]
+        if "start" in header:
+            if isinstance(header["start"], str):
+                streams.started.setdefault(group, []).append(header["start"])
+                started.setdefault(group, []).append(header["start"])
+            continue
+        call_id, record, specs = header.get("id"), header.get("record"), header.get("arrays")
+        if not isinstance(call_id, str) or not isinstance(record, dict) or not isinstance(specs, list):
+            return
+        arrays = {}
+        for k, spec in enumerate(specs):
+            parsed = _array_spec(spec)
+            if parsed is None:
+                return
+            dtype, shape, size = parsed
+            if position + size > len(data):
+                return
+            arrays[f"{call_id}#{k}"] = np.frombuffer(data, dtype=dtype, count=size // dtype.itemsize if
+                                                     dtype.itemsize else 0, offset=position).reshape(shape).copy()
+            position += size
+        previous = streams.records.setdefault(group, {}).get(call_id)
+        if previous is not None and previous.get("status") != "crashed" and record.get("status") == "crashed":
+            continue
+        streams.records[group][call_id] = record
+        streams.arrays.setdefault(group, {}).update(arrays)
 
 
 def call_problem(records: Records, call_id: str, function: str) -> tuple[dict | None, str | None]:
@@ -81,6 +179,12 @@ def call_problem(records: Records, call_id: str, function: str) -> tuple[dict | 
         return record, None
     if status == "skipped":
         return None, f"{function} was not tested here: {record.get('message', '')}."
+    if status == "crashed":
+        where = " while your module was being imported" if record.get("stage") == "import" else " on this case"
+        text = f"{function} crashed{where}: {record.get('reason', 'the process running it ended')}."
+        if records.output_tail.strip():
+            text += "\nLast lines your code printed:\n" + _indent(records.output_tail.strip()[-800:])
+        return None, text
     if status == "bad_return":
         returned = record.get("returned") or {}
         if returned.get("kind") == "sequence":
@@ -144,11 +248,13 @@ def compare(actual: np.ndarray, expected: np.ndarray, name: str, rtol: float, at
 class Evaluator:
     """Runs the checks of one plan, given the student's and the reference's records."""
 
-    def __init__(self, plan: Plan, student: Records, reference: Records, tolerance: dict[str, float]):
+    def __init__(self, plan: Plan, student: Records, reference: Records, tolerance: dict[str, float],
+                 sources: dict[str, str] | None = None):
         self.plan = plan
         self.student = student
         self.reference = reference
         self.tol = tolerance
+        self.sources = sources or {}  # file name (layers/conv.py) -> the student's source, for messages
 
     def reference_record(self, call_id: str) -> dict:
         record = self.reference.record(call_id)
@@ -236,6 +342,127 @@ class Evaluator:
         if passed:
             return Outcome(True, f"ok: {len(check.data['pairs'])} directional derivatives agree")
         return Outcome(False, "\n".join(dict.fromkeys(lines)))
+
+    def check_interleaved(self, check: Check) -> Outcome:
+        """The backward of a first forward call, after a second forward with the same param dict,
+        against the same backward on the same case run alone (the student's own result: this
+        check judges the forward's cache, not the backward)."""
+        backward = check.data["backward"]
+        alone, problem = call_problem(self.student, check.data["alone"], backward)
+        if problem:
+            return Outcome(True, f"not checked (no points lost here): {backward} does not work on this case "
+                                 "anyway; see its own tests")
+        after = self.student.record(check.data["call"]) or {}
+        if after.get("status") in ("crashed", "skipped"):
+            return Outcome(True, f"not checked (no points lost here): {backward} did not run after the second "
+                                 "forward call; see its own tests")
+        record, problem = call_problem(self.student, check.data["call"], backward)
+        if problem:
+            return Outcome(False, f"after a second call of {check.function} with the same param dict, {problem}")
+        lines = []
+        for k, name in enumerate(self.plan.group.grads):
+            expected = self.student.array((alone.get("returned") or [{}] * 3)[k].get("file")) \
+                if isinstance(alone.get("returned"), list) and len(alone["returned"]) > k \
+                and isinstance(alone["returned"][k], dict) else None
+            if expected is None:
+                return Outcome(True, "not checked (no points lost here): the backward's result alone is unusable")
+            actual, problem = returned_array(self.student, record, k, name, expected)
+            outcome = Outcome(False, problem) if problem else compare(
+                actual, expected, name, self.tol["backward_rtol"], self.tol["backward_atol"],
+                labels=("after a second forward call", "alone"))
+            if not outcome.passed:
+                lines.append(outcome.message)
+        if lines:
+            return Outcome(False, f"{backward}'s gradients changed when {check.function} was called a second time "
+                                  f"(other inputs, the same param dict) before it:\n" + "\n".join(lines) +
+                           "\nKeep everything the backward needs in the cache you return, as new objects: not "
+                           "in the param dict and not in module-level variables, which the next call overwrites.")
+        return Outcome(True, "ok: the cache is unaffected by a second forward call")
+
+    def compare_traced(self, call_id: str) -> Outcome:
+        """A traced call's results against the reference on the same inputs, which the grader
+        draws again from the seed the call recorded (see plan.add_vectorized)."""
+        function = self._function_of(call_id)
+        record, problem = call_problem(self.student, call_id, function)
+        if problem:
+            return Outcome(False, problem)
+        seed = record.get("seed")
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 64:
+            return Outcome(False, "the inputs of this call cannot be known (its seed is missing)")
+        call = next(c for c in self.plan.calls if c["id"] == call_id)
+        forward_id = call_id if function == self.plan.group.forward else call["args"][0]["generated"]
+        spec = next(c for c in self.plan.calls if c["id"] == forward_id)["args"][0]["generate"]
+        vectorization, reference = trusted.load("vectorization"), trusted.load("conv")
+        x, w, b, conv_param, dout = vectorization.conv_case(spec["x"], spec["w"], spec["stride"], spec["pad"],
+                                                            spec["dimension"], spec["factor"], seed)
+        out, cache = getattr(reference, self.plan.group.forward)(x, w, b, conv_param)
+        if function == self.plan.group.forward:
+            expected, names, rtol, atol = [out], ("out",), self.tol["forward_rtol"], self.tol["forward_atol"]
+        else:
+            expected = list(getattr(reference, function)(dout, cache))
+            names, rtol, atol = self.plan.group.grads, self.tol["backward_rtol"], self.tol["backward_atol"]
+        lines, passed = [], True
+        for k, name in enumerate(names):
+            actual, problem = returned_array(self.student, record, k, name, expected[k])
+            outcome = Outcome(False, problem) if problem else compare(actual, expected[k], name, rtol, atol)
+            passed &= outcome.passed
+            lines.append(outcome.message)
+        shape = "x " + "x".join(map(str, x.shape))
+        return Outcome(passed, f"{shape}: " + ("; " if passed else "\n").join(lines))
+
+    def check_vectorized(self, check: Check) -> Outcome:
+        """No line of the student's file runs more often as N, H' or W' grow (see layers/vectorization.py)."""
+        vectorization = trusted.load("vectorization")
+        function = check.function
+        wrong, growth, tampered = [], [], []
+        for dimension, call_ids in check.data["calls"].items():
+            per_factor = []
+            for call_id in call_ids:
+                outcome = self.compare_traced(call_id)
+                if not outcome.passed:
+                    wrong.append(outcome.message)
+                    break
+                trace = self.student.record(call_id).get("trace")
+                if not isinstance(trace, dict) or not isinstance(trace.get("counts"), list):
+                    tampered.append("the line counts of this call are missing")
+                    break
+                if trace.get("tampered"):
+                    tampered += [str(t)[:200] for t in trace["tampered"]][:3]
+                    break
+                counts = {}
+                for entry in trace["counts"]:
+                    if (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str)
+                            and all(isinstance(v, int) and not isinstance(v, bool) for v in (entry[1], entry[3]))
+                            and entry[2] in (vectorization.LINE, vectorization.CALL, vectorization.INNER)):
+                        counts[(entry[0], entry[1], entry[2])] = entry[3]
+                per_factor.append(counts)
+            if wrong or tampered:
+                break
+            growth += vectorization.find_growth(per_factor, dimension, tuple(check.data["sizes"][dimension]))
+        if wrong:
+            return Outcome(False, "no vectorization credit until the results are right on the inputs of this "
+                                  f"check: {wrong[0]}")
+        if tampered:
+            return Outcome(False, "the vectorization check could not count your code's work: "
+                                  f"{'; '.join(dict.fromkeys(tampered))}. Code that changes the interpreter's "
+                                  "trace or profile hooks gets no vectorization credit.")
+        if growth:
+            order = {vectorization.LINE: 0, vectorization.CALL: 1, vectorization.INNER: 2}
+            shown = []
+            for dimension in vectorization.DIMENSIONS:
+                found = sorted((g for g in growth if g.dimension == dimension),
+                               key=lambda g: (order[g.kind], g.file, g.line))
+                for item in found[:2]:
+                    lines = self.sources.get(item.file, "").splitlines()
+                    text = lines[item.line - 1] if 0 < item.line <= len(lines) else ""
+                    shown.append(item.describe(text))
+            dimensions = [d for d in vectorization.DIMENSIONS if any(g.dimension == d for g in growth)]
+            return Outcome(False, f"{function} has a Python loop over {', '.join(dimensions)}:\n"
+                           + "\n".join("  " + line for line in shown) +
+                           "\nVectorized means no Python loop whose number of iterations grows with N, H' or W' "
+                           "(loops over F, C, HH and WW are fine). `python -m layers.selfcheck` runs this check.")
+        sizes = "; ".join(f"{d} = {', '.join(map(str, v))}" for d, v in check.data["sizes"].items())
+        return Outcome(True, f"ok: vectorized (the same lines run for {sizes})")
 
     def check_purity_forward(self, check: Check) -> Outcome:
         return self._purity(check.data["calls"], check.function, self.plan.group.inputs, check.data["repeat"])

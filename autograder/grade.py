@@ -1,34 +1,44 @@
-"""Grade one submission: unpack, run each group in a child, check, score.
+"""Grade one submission: unpack, run every group's calls in one sandbox, check, score.
 
 A `Grader` is built once per batch: it draws the hidden cases, builds the
-plans and runs them on the reference in its own process (the expected
-results are the same for every submission). `grade(path)` then costs one
-child process per group plus the two speed-test children.
+plans, writes them into one job folder and runs them on the reference in its
+own process (the expected results are the same for every submission).
+`grade(path)` then starts one sandbox per submission: a fork server that
+imports numpy once and runs each group in a forked runner (worker.py), so a
+crash or hang costs only its own call. Should student code kill the server
+itself, the grader starts a new sandbox for the calls left (a call that was
+running twice when it happened is blamed).
 """
 from __future__ import annotations
 
 import ast
 import itertools
 import json
+import os
 import shutil
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from autograder import paths, trusted
-from autograder.contract import GROUPS, TIMED_FUNCTIONS, Group
+from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS, Group
 from autograder.diagnosis import annotate, build_diagnoser  # diagnosis (issue 16)
-from autograder.evaluate import Evaluator, InternalError, Outcome, Records
-from autograder.plan import Check, Plan, build_plan
+from autograder.evaluate import Evaluator, InternalError, Outcome, Records, Streams, read_streams
+from autograder.plan import Check, Plan, build_plan, write_job
 from autograder.rubric import Rubric
 from autograder.sandbox import Sandbox, detect_sandbox, prepare_dirs, run_child
 from autograder.submission import Submission, read_submission
-from autograder.timing import build_timing_plan, measure_speed
-from autograder.worker import Worker
+from autograder.worker import Inputs, RecordStream, Worker
+
+# Sandboxes started for one submission at most: the first, and new ones after
+# student code killed the fork server itself.
+MAX_SANDBOXES = 6
+# Names whose mention in layers/conv.py means code that touches the trace hooks
+# the vectorization check counts with.
+TRACE_HOOKS = ("settrace", "setprofile", "gettrace", "getprofile", "monitoring", "PyEval_SetTrace",
+               "PyEval_SetProfile", "settrace_all_threads", "setprofile_all_threads", "LineCounter",
+               "vectorization")
 
 
 @dataclass
@@ -41,28 +51,33 @@ class TestResult:
     visibility: str
     score: float = 0.0
     max_score: float = 0.0
-    fraction: float | None = None  # partial credit (speed tiers); None: all or nothing
+    fraction: float | None = None  # partial credit; None: all or nothing
     case: str = ""  # the hidden case in words, for the checks of one case
 
 
-def write_job(plan: Plan, job: Path) -> None:
-    """Write a plan where a worker reads it: job/plan.json and job/arrays/*.npy."""
-    arrays = job / "arrays"
-    arrays.mkdir(parents=True, exist_ok=True)
-    for name, value in plan.arrays.items():
-        np.save(arrays / f"{name}.npy", value, allow_pickle=False)
-    (job / "plan.json").write_text(json.dumps(plan.calls))
+def run_in_process(plans: dict[str, Plan], job: Path, root: Path, modules: dict) -> Streams:
+    """Run plans (written to JOB by `write_job`) on trusted MODULES ({"conv": ..., "norm": ...}) in
+    this process, with the same worker code a sandbox runs; return the records (kept in ROOT)."""
+    root.mkdir(parents=True, exist_ok=True)
+    index = json.loads((job / "plan.json").read_text())["arrays"]
+    inputs = Inputs(str(job), index)
+    own = [str(paths.SOLUTION_LAYERS_DIR / name) for name in paths.STUDENT_MODULES]
+    own += [str(getattr(m, "__file__", "")) for m in modules.values()]
+    for name, plan in plans.items():
+        stream = RecordStream(str(root / f"{name}.rec"))
+        worker = Worker(str(paths.SOLUTIONS_DIR), name, plan.calls, inputs, stream, own_files=own,
+                        vectorization=trusted.load("vectorization"))
+        worker.modules = dict(modules)
+        try:
+            worker.run()
+        finally:
+            os.close(stream.fd)
+    return read_streams(root)
 
 
-def run_reference(plan: Plan, root: Path) -> Records:
-    """Run a plan on the trusted reference, in this process; return its records."""
-    job, out = root / "job", root / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    write_job(plan, job)
-    worker = Worker("", str(job), str(out))
-    worker.modules = {"conv": trusted.load("conv"), "norm": trusted.load("norm")}
-    worker.run(plan.calls)
-    return Records(out)
+def run_reference(plans: dict[str, Plan], job: Path, root: Path) -> Streams:
+    """Run every plan on the trusted reference, in this process; return its records."""
+    return run_in_process(plans, job, root, {"conv": trusted.load("conv"), "norm": trusted.load("norm")})
 
 
 def copy_given_modules(layers_dir: Path) -> None:
@@ -112,22 +127,35 @@ class Grader:
     def __init__(self, rubric: Rubric, seed: int, work_root: Path, sandbox: Sandbox | None = None,
                  group_workers: int = 1):
         self.rubric = rubric
-        # Children run at once for one submission (the speed test always runs alone).
+        # Runners at once for one submission (--jobs leaves the other cores to it).
         self.group_workers = max(1, group_workers)
         self.seed = seed
         self.work_root = Path(work_root)
         self.sandbox = sandbox or detect_sandbox()
         self.plans = {group.name: build_plan(group, seed, rubric) for group in GROUPS}
-        self.reference = {name: run_reference(plan, self.work_root / "reference" / name)
-                          for name, plan in self.plans.items()}
-        self.speed_group = next(g for g in GROUPS if g.forward in TIMED_FUNCTIONS)
-        self.timing_plan = build_timing_plan(self.speed_group, rubric, seed)
-        self.reference_code = self.work_root / "reference_code"
-        copy_given_modules(self.reference_code / paths.LAYERS_PACKAGE)
-        for module in paths.STUDENT_MODULES:
-            shutil.copyfile(paths.SOLUTION_LAYERS_DIR / module, self.reference_code / paths.LAYERS_PACKAGE / module)
+        self.job = self.work_root / "job"
+        write_job(self.plans, self.job, rubric.call_seconds)
+        for item in (self.job, *self.job.iterdir()):
+            item.chmod(0o755 if item.is_dir() else 0o644)
+        streams = run_reference(self.plans, self.job, self.work_root / "reference")
+        self.reference = {name: streams.group(name) for name in self.plans}
+        self._check_reference()
         self._counter = itertools.count(1)  # thread-safe: --jobs threads share this Grader
         self.diagnoser = build_diagnoser(self.plans, rubric)  # diagnosis (issue 16): known mistakes' results, once
+
+    def _check_reference(self) -> None:
+        """The reference must pass the checks of its own plans that do not just compare it with
+        itself (numerical gradients, purity, interleaved calls, vectorization): else the grader
+        or the rubric is broken, and grading stops before anyone is graded."""
+        trivial = ("output", "grads", "state", "test_mode")
+        for name, plan in self.plans.items():
+            evaluator = Evaluator(plan, self.reference[name], self.reference[name], self.rubric.tolerance,
+                                  {f"layers/{m}": (paths.SOLUTION_LAYERS_DIR / m).read_text()
+                                   for m in paths.STUDENT_MODULES})
+            for check in (c for c in plan.checks if c.kind not in trivial):
+                outcome = evaluator.run(check)
+                if not outcome.passed:
+                    raise InternalError(f"the reference fails its own check {check.name!r}: {outcome.message}")
 
     # -- one submission -------------------------------------------------------
     def grade(self, path: Path) -> dict:
@@ -137,46 +165,118 @@ class Grader:
             submission = read_submission(path, root / "files")
             code = root / "code"
             copy_given_modules(code / paths.LAYERS_PACKAGE)
+            sources = {}
             for module in paths.STUDENT_MODULES:
                 source = submission.module(module)
                 if source is not None:
                     shutil.copyfile(source, code / paths.LAYERS_PACKAGE / module)
+                    sources[f"{paths.LAYERS_PACKAGE}/{module}"] = source.read_text(encoding="utf-8",
+                                                                                  errors="replace")
             for item in code.rglob("*"):
                 item.chmod(0o755 if item.is_dir() else 0o644)
             code.chmod(0o755)
-            with ThreadPoolExecutor(max_workers=self.group_workers) as pool:
-                per_group = pool.map(lambda g: self._grade_group(g, submission, code, root / g.name), GROUPS)
-                tests = [test for group_tests in per_group for test in group_tests]
-            tests += self._grade_speed(submission, code, root / "speed", tests)
+            present = [g for g in GROUPS if submission.module(f"{g.module}.py") is not None]
+            records = self._run(present, code, root / "run")
+            tests = []
+            for group in GROUPS:
+                tests += self._grade_group(group, records.get(group.name), sources)
             tests += self._grade_structure(submission, tests)
             tests += self._report_notebooks(submission)
+            self._guard_trace_hooks(sources.get("layers/conv.py"), tests)
             gate_purity(tests)
             gate_numerical(tests)
+            blame_forward(tests)
             # diagnosis (issue 16): known mistakes named in the failing tests, their ids in extra_data
-            diagnosed = annotate(self.diagnoser, tests, {g.name: Records(root / g.name / "out") for g in GROUPS})
+            diagnosed = annotate(self.diagnoser, tests, records)
             results = self._results(submission, tests, time.monotonic() - started)
             results["extra_data"]["diagnosis"] = diagnosed  # diagnosis (issue 16)
             return results
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
+    def _run(self, groups: list[Group], code: Path, root: Path) -> dict[str, Records]:
+        """Run the groups' calls in sandboxes (one, unless student code kills its fork server)."""
+        if not groups:
+            return {}
+        _, job, _ = prepare_dirs(root)
+        for name in ("plan.json", "arrays.bin"):
+            try:
+                os.link(self.job / name, job / name)
+            except OSError:
+                shutil.copyfile(self.job / name, job / name)
+        start = {g.name: 0 for g in groups}
+        extra: dict[str, dict[str, dict]] = defaultdict(dict)  # the grader's own crash records
+        skip: dict[str, set[str]] = defaultdict(set)  # functions not to run again, per group
+        retried: set[tuple[str, str]] = set()
+        parallel, ended, tail, outs = self.group_workers, "", "", []
+        for attempt in range(MAX_SANDBOXES):
+            argument = json.dumps({"start": start, "parallel": parallel, "attempt": attempt,
+                                   "skip": {g: sorted(f) for g, f in skip.items()}})
+            # A fresh output folder each time: what a stopped sandbox left (a flood of files)
+            # is not counted against the next one.
+            out = root / f"out{attempt}"
+            out.mkdir(mode=0o755)
+            outs.append(out)
+            result = run_child(self.sandbox, code, job, out, self.rubric.limits, argument)
+            tail = (result.stdout_tail + result.stderr_tail)[-1500:]
+            streams = read_streams(*outs)
+            if (out / "server.done").is_file() and result.returncode == 0 and not result.timed_out \
+                    and not result.stopped:
+                break
+            # The server itself was killed (or stopped at a limit): carry on after the calls
+            # it had finished. A call that was running when it happened gets one more try,
+            # alone; running at a second death, it is blamed and its function not run again.
+            ended = result.describe_end()
+            running = streams.started_by_attempt.get(attempt, {})
+            start, suspects = {}, set()
+            for name, first in self._resume_points(streams, extra, [g.name for g in groups]).items():
+                call = self.plans[name].calls[first]
+                if call["id"] in running.get(name, []):
+                    if (name, call["id"]) in retried or attempt == MAX_SANDBOXES - 1:
+                        extra[name][call["id"]] = {"status": "crashed", "reason": (
+                            f"the whole grading process was stopped twice while it ran ({ended}): does your "
+                            "code kill processes, or use too much memory?")}
+                        skip[name].add(call["func"])
+                        first += 1
+                    else:
+                        retried.add((name, call["id"]))
+                        suspects.add(name)
+                if first < len(self.plans[name].calls):
+                    start[name] = first
+            if not start:
+                break
+            # Groups that were not running a suspect call go first.
+            start = dict(sorted(start.items(), key=lambda item: item[0] in suspects))
+            parallel = 1  # one group at a time: the next death names its call
+        else:
+            ended = f"{ended}; your code stopped the grading process {MAX_SANDBOXES} times"
+        return {g.name: streams.group(g.name, extra[g.name], ended, tail) for g in groups}
+
+    def _resume_points(self, streams: Streams, extra: dict[str, dict[str, dict]], names: list[str]) -> dict[str, int]:
+        """Per unfinished group of NAMES, the index of its first call without a record."""
+        points = {}
+        for name in names:
+            done = set(streams.records.get(name, {})) | set(extra.get(name, {}))
+            for index, call in enumerate(self.plans[name].calls):
+                if call["id"] not in done:
+                    points[name] = index
+                    break
+        return points
+
     def _visibility(self, check_case: str) -> str:
         feedback = self.rubric.feedback
         return feedback["case_visibility"] if check_case else feedback["summary_visibility"]
 
-    def _grade_group(self, group: Group, submission: Submission, code: Path, root: Path) -> list[TestResult]:
+    def _grade_group(self, group: Group, records: Records | None, sources: dict[str, str]) -> list[TestResult]:
         plan = self.plans[group.name]
         module_file = f"{paths.LAYERS_PACKAGE}/{group.module}.py"
-        if submission.module(f"{group.module}.py") is None:
+        if records is None:
             outcomes = {id(c): Outcome(False, f"{module_file} is missing from the submission.") for c in plan.checks}
         else:
-            code_dir, job, out = prepare_dirs(root)
-            write_job(plan, job)
-            result = run_child(self.sandbox, code, job, out, self.rubric.limits)
-            ended = "" if result.returncode == 0 and not result.timed_out else result.describe_end()
-            records = Records(out, ended, (result.stdout_tail + result.stderr_tail)[-1500:])
-            evaluator = Evaluator(plan, records, self.reference[group.name], self.rubric.tolerance)
-            outcomes = {id(c): judge(evaluator, c) for c in plan.checks}
+            evaluator = Evaluator(plan, records, self.reference[group.name], self.rubric.tolerance, sources)
+            reference = Evaluator(plan, self.reference[group.name], self.reference[group.name],
+                                  self.rubric.tolerance, sources)
+            outcomes = {id(c): judge(evaluator, reference, c) for c in plan.checks}
         return [self._test(c, outcomes[id(c)]) for c in plan.checks]
 
     def _test(self, check: Check, outcome: Outcome) -> TestResult:
@@ -184,30 +284,26 @@ class Grader:
         return TestResult(check.name, check.function, check.category, outcome.passed, output,
                           self._visibility(check.case), case=check.case)
 
-    def _grade_speed(self, submission: Submission, code: Path, root: Path, tests: list[TestResult]) -> list[TestResult]:
-        group = self.speed_group
-        names = {f: f"{f}: speed against the reference implementation" for f in group.functions}
-        if submission.module(f"{group.module}.py") is None:
-            return [TestResult(n, f, "speed", False, f"layers/{group.module}.py is missing from the submission.",
-                               self._visibility("")) for f, n in names.items()]
+    def _guard_trace_hooks(self, source: str | None, tests: list[TestResult]) -> None:
+        """No vectorization credit for a conv.py that mentions the interpreter's trace hooks."""
+        if source is None:
+            return
         try:
-            speeds = measure_speed(group, self.timing_plan, self.sandbox, code, self.reference_code, root, self.rubric)
-        except InternalError:
-            raise
-        except Exception as error:  # damaged or forged records of the student's child
-            return [TestResult(n, f, "speed", False, f"the speed test could not be judged: {type(error).__name__}: "
-                               f"{error}", self._visibility("")) for f, n in names.items()]
-        results = []
-        for function, name in names.items():
-            speed = speeds[function]
-            correct = all(t.passed for t in tests if t.function == function and t.category in ("output", "reference"))
-            if not correct and speed.fraction > 0:
-                message = "no speed credit until every correctness test of this function passes (" + speed.message + ")"
-                results.append(TestResult(name, function, "speed", False, message, self._visibility("")))
-                continue
-            results.append(TestResult(name, function, "speed", speed.fraction > 0, speed.message,
-                                      self._visibility(""), fraction=speed.fraction))
-        return results
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return
+        for node in ast.walk(tree):
+            name = (node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute)
+                    else node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None)
+            if name in TRACE_HOOKS or (isinstance(node, ast.alias) and node.name.split(".")[-1] in TRACE_HOOKS):
+                line = getattr(node, "lineno", "?")
+                for test in tests:
+                    if test.category == "vectorized" and test.passed:
+                        test.passed = False
+                        test.output = (f"layers/conv.py line {line} uses {name or node.name}: code that touches "
+                                       "the interpreter's trace or profile hooks (which the vectorization check "
+                                       "counts with) gets no vectorization credit.")
+                return
 
     def _grade_structure(self, submission: Submission, tests: list[TestResult]) -> list[TestResult]:
         function, forbidden = "batchnorm_backward_alt", "batchnorm_backward"
@@ -269,13 +365,20 @@ class Grader:
         return build_results(submission.name, tests, messages, elapsed, self.rubric, self.seed, self.sandbox.mode)
 
 
-def judge(evaluator: Evaluator, check: Check) -> Outcome:
-    """EVALUATOR's outcome of CHECK; records it cannot make sense of (damaged, forged) fail the check."""
+def judge(evaluator: Evaluator, reference: Evaluator, check: Check) -> Outcome:
+    """EVALUATOR's outcome of CHECK. When judging raises, the same check is run on the
+    reference's own records: if it raises there too, the grader's code is at fault (an
+    internal error, never the student's); otherwise the student's records are damaged
+    or forged, and the check fails."""
     try:
         return evaluator.run(check)
     except InternalError:
         raise
     except Exception as error:
+        try:
+            reference.run(check)
+        except Exception as again:
+            raise InternalError(f"checking {check.name!r} fails: {type(again).__name__}: {again}") from again
         return Outcome(False, f"the results of this check could not be read ({type(error).__name__}: {error}).")
 
 
@@ -297,24 +400,52 @@ def gate_purity(tests: list[TestResult]) -> None:
 
 
 def gate_numerical(tests: list[TestResult]) -> None:
-    """No credit for agreeing with numerical gradients when nothing on that case is right.
+    """Numerical-gradient credit, case by case, without double jeopardy.
 
-    A backward that matches the numerical gradients of its own forward proves
-    only consistency: a forward returning zeros with a backward returning zeros
-    agrees perfectly. The check keeps its diagnosis, but its points need the
-    forward's output or the backward's gradients on the same case to match
-    the reference.
+    A backward whose gradients match the reference on a case gets that case's
+    numerical credit as well: the numerical check exists to credit a backward
+    consistent with the student's own forward when the reference comparison
+    fails, so a right backward never pays for a wrong forward.
+
+    The other way round, agreeing with numerical gradients of its own forward
+    proves only consistency (a forward returning zeros with a backward
+    returning zeros agrees perfectly): its points need the forward's output or
+    the backward's gradients on the same case to match the reference.
     """
     forward_of = {b: group.forward for group in GROUPS for b in group.backwards}
     for test in tests:
-        if test.category != "numerical" or not test.passed:
+        if test.category != "numerical":
             continue
-        anchors = {(forward_of[test.function], "output"), (test.function, "reference")}
-        if not any(t.passed and (t.function, t.category) in anchors and t.case == test.case for t in tests):
+        matches = any(t.passed and t.function == test.function and t.category == "reference"
+                      and t.case == test.case for t in tests)
+        if matches:
+            if not test.passed:
+                test.passed = True
+                test.output = ("ok: your gradients match the reference on this case, so the numerical check of "
+                               f"your {forward_of[test.function]} is not needed here")
+            continue
+        if not test.passed:
+            continue
+        if not any(t.passed and t.function == forward_of[test.function] and t.category == "output"
+                   and t.case == test.case for t in tests):
             test.passed = False
             test.output = (f"not credited: neither {forward_of[test.function]} nor {test.function} matches the "
                            f"reference on this case, and agreeing with the numerical gradients of a wrong forward "
                            f"proves little ({test.output}).")
+
+
+def blame_forward(tests: list[TestResult]) -> None:
+    """A backward that fails on a case where its own forward fails too is told to fix the forward first."""
+    forward_of = {b: group.forward for group in GROUPS for b in group.backwards}
+    for test in tests:
+        if test.passed or test.function not in forward_of or test.category not in ("reference", "numerical") \
+                or not test.case:
+            continue
+        forward = forward_of[test.function]
+        if any(not t.passed and t.function == forward and t.category == "output" and t.case == test.case
+               for t in tests):
+            test.output += (f"\nNote: {forward} fails its own test on this case, and this backward works from "
+                            f"its cache: fix {forward} first.")
 
 
 def describe_notebook(report: dict) -> tuple[bool, str]:
@@ -357,7 +488,7 @@ def build_results(name: str, tests: list[TestResult], messages: list[str], elaps
         "tests": [
             {"name": t.name, "score": round(t.score, 6), "max_score": round(t.max_score, 6),
              "status": "passed" if t.passed else "failed", "output": t.output, "visibility": t.visibility,
-             "tags": [t.function]}
+             "tags": [t.function], "extra_data": {"function": t.function, "category": t.category, "case": t.case}}
             for t in tests
         ],
         "extra_data": {"submission": name, "seed": seed, "sandbox": sandbox_mode,

@@ -3,15 +3,20 @@
 A plan is data only: `calls` (JSON, see worker.py), `arrays` (inputs by name)
 and `checks` (what the grader compares afterwards). The same plan runs once on
 the reference, in the grader's process, and once per submission, in a child.
+`write_job` puts every group's plan into one job folder (plan.json and one
+file of float64 inputs), written once per batch.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from autograder import trusted
 from autograder.cases import Case, cases_for
-from autograder.contract import Group
+from autograder.contract import VECTORIZED_FUNCTIONS, Group
 from autograder.rubric import Rubric
 
 
@@ -22,7 +27,7 @@ class Check:
     function: str
     category: str
     name: str
-    kind: str  # output, grads, numerical, purity_forward, purity_backward, state, test_mode
+    kind: str  # output, grads, numerical, purity_forward, purity_backward, interleaved, state, test_mode, vectorized
     data: dict
     case: str = ""
 
@@ -33,26 +38,31 @@ class Plan:
     calls: list[dict] = field(default_factory=list)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
-    # Inputs of timed calls: never written to the job folder, sent down the
-    # control pipe only when the call starts (so they cannot be used earlier).
-    streamed: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add_array(self, name: str, value: np.ndarray) -> dict:
         self.arrays[name] = np.ascontiguousarray(value, dtype=np.float64)
         return {"array": name}
 
-    def add_streamed(self, name: str, value: np.ndarray) -> dict:
-        self.streamed[name] = np.ascontiguousarray(value, dtype=np.float64)
-        return {"stream": name, "shape": list(value.shape)}
-
-    def stream_bytes(self, call: dict) -> bytes:
-        """The streamed inputs of a timed call, in argument order, as raw float64 bytes."""
-        return b"".join(self.streamed[spec["stream"]].tobytes() for spec in call["args"] if "stream" in spec)
-
-    def add_call(self, call_id: str, function: str, args: list[dict], returns: int, keep_cache=False) -> str:
+    def add_call(self, call_id: str, function: str, args: list[dict], returns: int, keep_cache=False,
+                 traced=False) -> str:
         self.calls.append({"id": call_id, "module": self.group.module, "func": function, "args": args,
-                           "returns": returns, "keep_cache": keep_cache})
+                           "returns": returns, "keep_cache": keep_cache, "traced": traced})
         return call_id
+
+
+def write_job(plans: dict[str, Plan], job: Path, call_seconds: float) -> None:
+    """JOB/plan.json and JOB/arrays.bin: every group's calls and inputs (see worker.py)."""
+    job.mkdir(parents=True, exist_ok=True)
+    index, offset = {}, 0
+    with open(job / "arrays.bin", "wb") as handle:
+        for group, plan in plans.items():
+            for name, value in plan.arrays.items():
+                index[f"{group}:{name}"] = [offset, list(value.shape)]
+                handle.write(value.tobytes())
+                offset += value.size
+    job_data = {"groups": {group: plan.calls for group, plan in plans.items()}, "arrays": index,
+                "call_seconds": call_seconds}
+    (job / "plan.json").write_text(json.dumps(job_data))
 
 
 def _forward_args(plan: Plan, key: str, case: Case, perturbed: tuple[str, str, np.ndarray] | None = None) -> list[dict]:
@@ -123,6 +133,7 @@ def build_plan(group: Group, seed: int, rubric: Rubric) -> Plan:
     for backward_name, ids in backward_ids.items():
         plan.checks.append(Check(backward_name, "purity", f"{backward_name}: leaves dout unchanged",
                                  "purity_backward", {"calls": ids}))
+    add_interleaved(plan, cases[0], rng)
     for j, sequence in enumerate(sequences):
         ids = []
         plan.add_array(f"s{j}_gamma", sequence.gamma)
@@ -139,4 +150,62 @@ def build_plan(group: Group, seed: int, rubric: Rubric) -> Plan:
         plan.checks.append(Check(group.forward, "state", f"{group.forward}: test mode uses the running averages and "
                                  f"leaves bn_param unchanged, {sequence.label}", "test_mode",
                                  {"call": ids[-1], "previous": ids[-2], "init": sequence.init}, sequence.label))
+    if group.forward in VECTORIZED_FUNCTIONS:
+        add_vectorized(plan, rubric)
     return plan
+
+
+def add_interleaved(plan: Plan, case: Case, rng: np.random.Generator) -> None:
+    """Two forward calls with the same param dict, then the backward of the first.
+
+    A training loop (or a numerical gradient check) calls the forward again
+    before the first call's backward; a cache that lives in the param dict or
+    in a module-level variable is then overwritten. The check compares the
+    backward's gradients with those of the same case run alone (c0).
+    """
+    group = plan.group
+    param = {"dict": "interleaved", "init": case.param}
+    extra = [{"value": case.groups}] if group.kind == "groupnorm" else []
+    first = [{"array": f"c0_{name}"} for name in group.inputs] + extra + [param]
+    other = [plan.add_array(f"i1_{name}", rng.standard_normal(case.arrays[name].shape) + 0.5)
+             for name in group.inputs] + extra + [param]
+    plan.add_call("i0_fwd", group.forward, first, 2, keep_cache=True)
+    plan.add_call("i1_fwd", group.forward, other, 2, keep_cache=True)
+    for k, backward_name in enumerate(group.backwards):
+        plan.add_call(f"i0_bwd{k}", backward_name, [{"array": "c0_dout"}, {"cache": "i0_fwd"}], 3)
+        plan.checks.append(Check(
+            group.forward, "purity", f"{group.forward}: its cache stays valid when it is called again with the "
+            f"same param dict before {backward_name}", "interleaved",
+            {"call": f"i0_bwd{k}", "alone": f"c0_bwd{k}", "backward": backward_name}, ""))
+
+
+def add_vectorized(plan: Plan, rubric: Rubric) -> None:
+    """Traced calls of the fast conv at a base size and with N, H' and W' grown (the
+    vectorization check: counts of Python work, see layers/vectorization.py).
+
+    Their inputs are not in the job: the worker draws them from a seed chosen
+    when each call starts (`vectorization.conv_case`) and records the seed, so
+    that nothing can be worked out in advance; the grader draws the same inputs
+    from the recorded seed to check the results.
+    """
+    group = plan.group
+    vectorization = trusted.load("vectorization")
+    spec = rubric.vectorized
+    forward_ids, backward_ids, sizes = {}, {}, {}
+    for dimension in vectorization.DIMENSIONS:
+        sizes[dimension] = list(vectorization.dimension_sizes(spec["x"], spec["w"], spec["stride"], spec["pad"],
+                                                              dimension))
+        for factor in vectorization.FACTORS:
+            key = "v_base" if factor == 1 else f"v_{dimension.strip(chr(39))}{factor}"
+            if not (factor == 1 and dimension != vectorization.DIMENSIONS[0]):
+                generate = dict(spec, dimension=dimension, factor=factor)
+                plan.add_call(f"{key}_fwd", group.forward, [{"generate": generate}], 2, keep_cache=True,
+                              traced=True)
+                plan.add_call(f"{key}_bwd", group.backwards[0], [{"generated": f"{key}_fwd"},
+                                                                 {"cache": f"{key}_fwd"}], 3, traced=True)
+            forward_ids.setdefault(dimension, []).append(f"{key}_fwd")
+            backward_ids.setdefault(dimension, []).append(f"{key}_bwd")
+    for function, ids in ((group.forward, forward_ids), (group.backwards[0], backward_ids)):
+        plan.checks.append(Check(function, "vectorized", f"{function}: vectorized (no Python loop over N, H' "
+                                 "or W'; checked by counting the lines run as they grow)", "vectorized",
+                                 {"calls": ids, "sizes": sizes}, ""))

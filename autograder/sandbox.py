@@ -175,7 +175,7 @@ class Sandbox:
         return ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
                 "--inh-caps=-all", "--bounding-set=-all", *death, "--"]
 
-    def command(self, code_dir: Path, job_dir: Path, out_dir: Path, control: tuple[int, int] | None,
+    def command(self, code_dir: Path, job_dir: Path, out_dir: Path, argument: str = "{}",
                 uid: int | None = None) -> list[str]:
         """The argv that runs the worker on CODE_DIR, JOB_DIR, OUT_DIR in this mode, as user UID.
 
@@ -183,7 +183,7 @@ class Sandbox:
         folders relative to it (its command line, which any user can read in
         /proc, names no absolute path of the grader's).
         """
-        tail = [str(fd) for fd in control] if control else []
+        tail = [argument]
         python = [sys.executable, "-I", "-B"]
         if self.mode == "process":
             prefix = [self.unshare, "--net", "--ipc", "--"] if self.unshare else []
@@ -281,9 +281,10 @@ def _probe(sandbox: Sandbox) -> str | None:
     """Run an empty plan in `sandbox`; return None when it works, else what went wrong."""
     with tempfile.TemporaryDirectory(prefix="autograder-probe-") as root:
         code, job, out = prepare_dirs(Path(root) / "probe")
-        (job / "plan.json").write_text("[]")
+        (job / "plan.json").write_text('{"groups": {}, "arrays": {}, "call_seconds": 1}')
+        (job / "arrays.bin").write_bytes(b"")
         try:
-            result = run_child(sandbox, code, job, out, Limits(seconds=30))
+            result = run_child(sandbox, code, job, out, Limits(seconds=30), '{"start": {}}')
         except Exception as error:  # no setpriv, no free user id...: this candidate does not work
             return f"{type(error).__name__}: {error}"
         if result.returncode != 0:
@@ -426,45 +427,6 @@ def memory_of(uid: int) -> int:
     return total
 
 
-def cpu_seconds_of(pids: list[int]) -> float:
-    """CPU time the processes PIDS have used: every thread's on-CPU nanoseconds
-    (/proc/PID/task/TID/schedstat), plus the time of children they have reaped
-    (cutime + cstime, in clock ticks). Read by the grader from the kernel, so
-    student code cannot change it; machine load does not inflate it."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as handle:
-                    total += int(handle.read().split()[0]) / 1e9
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-            total += (int(fields[13]) + int(fields[14])) / tick  # cutime, cstime
-        except (OSError, ValueError, IndexError):
-            continue  # it ended meanwhile
-    return total
-
-
-def descendants_of(root: int) -> list[int]:
-    """ROOT and every process below it (by parent pid), as listed in /proc now."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as handle:
-                    parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
 def kill_user(uid: int, rounds: int = 200) -> bool:
     """SIGKILL every process of UID, again until none is left (a fork loop refills); True when none is."""
     for _ in range(rounds):
@@ -595,17 +557,16 @@ def _usage(out: Path, logs: list[Path], limit_entries: int) -> tuple[int, int]:
 class Child:
     """A running worker. Use `finish()` to wait for it (and kill it at its deadline)."""
 
-    def __init__(self, sandbox: Sandbox, code: Path, job: Path, out: Path, limits: Limits, timed: bool = False):
+    def __init__(self, sandbox: Sandbox, code: Path, job: Path, out: Path, limits: Limits, argument: str = "{}"):
         self.sandbox = sandbox
         self.limits = limits
         self.logs = job.parent
         self.out = out
-        self.control = None
         self.stopped = ""
         self.timed_out = False
         self.uid = UIDS.acquire() if sandbox.own_users else None
         try:
-            self._start(sandbox, code, job, out, limits, timed)
+            self._start(sandbox, code, job, out, limits, argument)
         except BaseException:
             if self.uid is not None:
                 clean_up_user(self.uid)
@@ -615,20 +576,12 @@ class Child:
         self._watchdog = threading.Thread(target=self._watch, name="sandbox-watchdog", daemon=True)
         self._watchdog.start()
 
-    def _start(self, sandbox: Sandbox, code: Path, job: Path, out: Path, limits: Limits, timed: bool) -> None:
+    def _start(self, sandbox: Sandbox, code: Path, job: Path, out: Path, limits: Limits, argument: str) -> None:
         if self.uid is not None:
             os.chown(out, self.uid, self.uid)
             out.chmod(0o755)
             if sandbox.mode == "process":
                 code = _private_root(code, job, out, self.uid)
-        pass_fds: tuple[int, ...] = ()
-        child_fds = None
-        if timed:
-            go_read, go_write = os.pipe()  # grader -> child
-            ready_read, ready_write = os.pipe()  # child -> grader
-            child_fds = (go_read, ready_write)
-            pass_fds = child_fds
-            self.control = (go_write, ready_read)
         stdout = open(self.logs / "stdout.txt", "wb")
         stderr = open(self.logs / "stderr.txt", "wb")
         env = child_environment() if sandbox.mode == "process" else {"PATH": "/usr/bin:/bin"}
@@ -636,16 +589,13 @@ class Child:
         try:
             with _RUNNING_LOCK:  # so that _reap_orphans never takes this child's exit status
                 self.process = subprocess.Popen(
-                    sandbox.command(code, job, out, child_fds, self.uid), stdin=subprocess.DEVNULL,
+                    sandbox.command(code, job, out, argument, self.uid), stdin=subprocess.DEVNULL,
                     stdout=stdout, stderr=stderr, env=env, cwd=str(job), start_new_session=True,
-                    pass_fds=pass_fds, preexec_fn=lambda: _limit_resources(limits))
+                    preexec_fn=lambda: _limit_resources(limits))
                 _RUNNING.add(self.process.pid)
         finally:
             stdout.close()
             stderr.close()
-            if child_fds:
-                for fd in child_fds:
-                    os.close(fd)
 
     @property
     def deadline(self) -> float:
@@ -675,45 +625,6 @@ class Child:
             return
         self.kill()
 
-    def read_signal(self) -> bytes:
-        """Wait for one control byte from the child; b"" when it died or the deadline passed."""
-        import select
-
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            return b""
-        ready, _, _ = select.select([self.control[1]], [], [], remaining)
-        return os.read(self.control[1], 1) if ready else b""
-
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by every process of this child (see cpu_seconds_of)."""
-        pids = processes_of(self.uid) if self.uid is not None else descendants_of(self.process.pid)
-        return cpu_seconds_of(pids)
-
-    def send(self, data: bytes) -> bool:
-        """Write to the child's control pipe: b"G" run the timed call, b"S" skip it,
-        b"C" carry on after it, then the call's streamed inputs. False when the
-        child is gone or stops reading before its deadline."""
-        import select
-
-        fd = self.control[0]
-        os.set_blocking(fd, False)
-        view = memoryview(data)
-        while view:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            _, writable, _ = select.select([], [fd], [], remaining)
-            if not writable:
-                return False
-            try:
-                view = view[os.write(fd, view):]
-            except BlockingIOError:
-                continue
-            except OSError:  # the child is gone; read_signal will say so
-                return False
-        return True
-
     def kill(self) -> None:
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -722,9 +633,27 @@ class Child:
         if self.uid is not None:
             kill_user(self.uid)
 
+    def _wait(self, timeout: float) -> None:
+        """Wait for the child's exit; woken at once by a pidfd where the kernel has them
+        (Popen.wait with a timeout polls with sleeps of up to 50 ms)."""
+        import select
+
+        try:
+            fd = os.pidfd_open(self.process.pid)
+        except (AttributeError, OSError):
+            self.process.wait(timeout=timeout)
+            return
+        try:
+            ready, _, _ = select.select([fd], [], [], timeout)
+        finally:
+            os.close(fd)
+        if not ready:
+            raise subprocess.TimeoutExpired(self.process.args, timeout)
+        self.process.wait(timeout=1.0)
+
     def finish(self) -> ChildResult:
         try:
-            self.process.wait(timeout=max(0.0, self.deadline - time.monotonic()) + 5.0)
+            self._wait(max(0.0, self.deadline - time.monotonic()) + 5.0)
         except subprocess.TimeoutExpired:  # the watchdog should have stopped it already
             self.timed_out = True
         self._done.set()
@@ -740,10 +669,6 @@ class Child:
             clean_up_user(self.uid)
             UIDS.release(self.uid)
             self.uid = None
-        if self.control:
-            for fd in self.control:
-                os.close(fd)
-            self.control = None
         return ChildResult(
             returncode=self.process.returncode, timed_out=self.timed_out,
             elapsed=time.monotonic() - self.started,
@@ -759,6 +684,7 @@ def _tail(path: Path) -> str:
         return handle.read().decode("utf-8", "replace")
 
 
-def run_child(sandbox: Sandbox, code: Path, job: Path, out: Path, limits: Limits) -> ChildResult:
-    """Run the worker on a prepared job and wait for it (at most `limits.seconds`)."""
-    return Child(sandbox, code, job, out, limits).finish()
+def run_child(sandbox: Sandbox, code: Path, job: Path, out: Path, limits: Limits, argument: str) -> ChildResult:
+    """Run the worker on a prepared job (ARGUMENT: its resume JSON) and wait for it
+    (at most `limits.seconds`)."""
+    return Child(sandbox, code, job, out, limits, argument).finish()

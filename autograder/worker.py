@@ -1,68 +1,85 @@
-"""The child side of grading: run a plan of calls into student code, write results.
+"""The child side of grading: run plans of calls into student code, write records.
 
-This file runs inside the sandboxed child process, as a script:
+This file runs inside the sandbox, as a script, once per submission:
 
-    python -I -B worker.py CODE_DIR JOB_DIR OUT_DIR [CONTROL_IN_FD CONTROL_OUT_FD]
+    python -I -B worker.py CODE_DIR JOB_DIR OUT_DIR RESUME_JSON
 
-It imports only the standard library and numpy, because nothing of the grader
-is visible in the sandbox. Everything here runs in the same process as student
-code, so nothing it writes is trusted: the grader validates every file it reads
-back (`.npy` with allow_pickle=False, JSON with size limits) and does every
-comparison in its own process.
+It imports only the standard library, numpy and the grader's trusted copy of
+the given module `layers/vectorization.py` (in CODE_DIR), because nothing
+else of the grader is visible in the sandbox. It is a small fork server: the
+process imports numpy once, then forks one *runner* per group of calls (at
+most `parallel` at a time). A runner imports the student's module and runs
+its group's calls in order. When a runner dies, exits or hangs on a call,
+this process writes a "crashed" record for that call and forks a fresh
+runner for the rest of the group, so one bad call costs only itself (and the
+calls that need its result).
 
-JOB_DIR/plan.json holds a list of calls, run in order:
+Nothing written here is trusted: student code runs in the same processes.
+The grader validates every byte it reads back and does every comparison in
+its own process.
 
-    {"id": "c3", "module": "conv", "func": "conv_backward_naive",
-     "args": [{"array": "c3_dout"}, {"cache": "c2"}],
-     "returns": 3, "keep_cache": false, "timed": false}
+JOB_DIR/plan.json: {"groups": {GROUP: [CALL, ...]}, "arrays": {NAME: [OFFSET, SHAPE]},
+"call_seconds": S}; JOB_DIR/arrays.bin holds the float64 inputs (OFFSET in
+elements). A call:
 
-An argument is {"array": NAME} (JOB_DIR/arrays/NAME.npy, a fresh copy per
-call), {"value": JSON} (a fresh copy per call), {"cache": ID} (a deep copy of the second
-element returned by call ID) or {"dict": NAME, "init": {...}, "set": {...}}
-(a dict that persists across calls, created from "init" on first use; "set"
-updates keys before this call; its arrays live in JOB_DIR/arrays too, named
-by "init_arrays").
+    {"id": "c3_bwd0", "module": "conv", "func": "conv_backward_naive",
+     "args": [{"array": "c3_dout"}, {"cache": "c3_fwd"}], "returns": 3,
+     "keep_cache": false, "traced": false}
 
-For each call the worker writes OUT_DIR/ID.json (last, so its presence means
-the call's files are complete) and OUT_DIR/ID_K.npy for every returned array.
-A "timed" call waits for b"G" on the control pipe before it starts and writes
-b"D" when it ends, after writing b"R" when ready, so that the grader times it
-with its own clock.
+An argument is {"array": NAME} (a fresh copy of GROUP:NAME per call),
+{"value": JSON} (a fresh copy per call), {"cache": ID} (a deep copy of the
+cache returned by call ID; a fresh runner re-runs that call to get it back)
+or {"dict": NAME, "init": {...}, "set": {...}} (a dict that persists across
+the group's calls, created from "init" on first use; "set" updates keys
+before the call). A "traced" call runs under `vectorization.LineCounter`;
+its arguments are {"generate": SPEC} (x, w, b, conv_param drawn by
+`vectorization.conv_case` from a seed chosen now, recorded as "seed") or
+{"generated": ID} (the dout drawn with call ID's inputs).
+
+RESUME_JSON: {"start": {GROUP: INDEX}, "parallel": P, "skip": {GROUP: [FUNC]}}:
+the groups to run, from which call on, and functions not to run again.
+
+Output: OUT_DIR/*.rec, streams of entries, each a JSON line followed by the
+raw bytes of its arrays: {"group": G, "start": ID} before a call and
+{"group": G, "id": ID, "record": {...}, "arrays": [[DTYPE, SHAPE], ...]} after
+it. A record refers to its arrays as "ID#K".
 """
 import copy
 import importlib
 import json
 import os
+import select
+import signal
 import sys
+import threading
 import time
 import traceback
 
 import numpy as np
 
 MAX_REPR = 200
-# Largest array the worker saves (the grader reads at most as much).
+# Largest array the worker returns (the grader reads at most as much).
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
-# Dtypes worth saving: booleans and numbers (the grader wants float64; it says
-# so for the others). Never objects, strings, records or dates.
+# Dtypes worth returning: booleans and numbers (the grader wants float64; it
+# says so for the others). Never objects, strings, records or dates.
 SAVED_KINDS = "biufc"
+MAX_TRACE_ENTRIES = 5000
 
 # Student code runs in this process and may replace numpy's or the standard
 # library's functions (np.array_equal = lambda *a: True). The worker keeps its
 # own references, taken before any student code runs, so such patches do not
-# change what it records. (A student set on forging can still overwrite the
-# files; the grader checks every value against the reference in its own
-# process, so forging gains only what a correct answer would.)
+# change what it records.
 _ndarray = np.ndarray
 _array_equal = np.array_equal
-_save = np.save
-_load = np.load
-_dump = json.dump
+_ascontiguous = np.ascontiguousarray
+_frombuffer = np.frombuffer
 _dumps = json.dumps
 _loads = json.loads
-_replace = os.replace
-_open = open
+_write = os.write
 _isfinite = np.isfinite
 _deepcopy = copy.deepcopy
+_getframe = sys._getframe
+_urandom = os.urandom
 
 
 def describe(value):
@@ -96,36 +113,19 @@ def _safe(function, default):
 
 
 def fresh(cache):
-    """A deep copy of a forward call's cache for one backward call.
-
-    Two backward functions (batchnorm_backward, then batchnorm_backward_alt)
-    take the cache of the same forward call; SPEC lets a backward change its
-    cache, which must not change what the next one gets. A cache that cannot
-    be copied is passed as it is.
-    """
+    """A deep copy of a forward call's cache for one backward call (SPEC lets a
+    backward change its cache; the next backward of the same cache must not
+    see that). A cache that cannot be copied is passed as it is."""
     try:
         return _deepcopy(cache)
     except BaseException:
         return cache
 
 
-def stream_shape(spec):
-    """The shape of a streamed argument, checked (the grader wrote it, but cheaply safe)."""
-    shape = [int(n) for n in spec["shape"]]
-    if any(n < 0 for n in shape) or len(shape) > 8:
-        raise ValueError("bad stream shape %r" % (shape,))
-    return shape
-
-
-def save_array(path, value):
-    """Save a plain ndarray of a number dtype and a sane size; return whether it was saved."""
-    if type(value) is not _ndarray or value.dtype.hasobject or value.dtype.kind not in SAVED_KINDS:
-        return False
-    if value.dtype.fields is not None or value.nbytes > MAX_ARRAY_BYTES:
-        return False
-    with _open(path, "wb") as handle:
-        _save(handle, value, allow_pickle=False)
-    return True
+def returnable(value):
+    """Whether VALUE is a plain ndarray of a number dtype and a sane size."""
+    return (type(value) is _ndarray and not value.dtype.hasobject and value.dtype.kind in SAVED_KINDS
+            and value.dtype.fields is None and value.nbytes <= MAX_ARRAY_BYTES)
 
 
 def student_traceback(code_dir):
@@ -152,22 +152,92 @@ def error_record(code_dir, stage):
     }
 
 
+class Inputs:
+    """The job's input arrays: one float64 file, an index of names."""
+
+    def __init__(self, job_dir, index):
+        with open(os.path.join(job_dir, "arrays.bin"), "rb") as handle:
+            self.data = handle.read()
+        self.index = index
+
+    def get(self, name):
+        offset, shape = self.index[name]
+        count = 1
+        for n in shape:
+            count *= int(n)
+        view = _frombuffer(self.data, dtype=np.float64, count=count, offset=8 * int(offset))
+        return view.reshape(shape).copy()
+
+
+class RecordStream:
+    """Append entries (a JSON line, then raw array bytes) to one file."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+
+    def write(self, header, arrays=()):
+        chunks = [(_dumps(header) + "\n").encode("utf-8")]
+        chunks += [_ascontiguous(a).tobytes() for a in arrays]
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                view = view[_write(self.fd, view):]
+
+
+# Attempts of student code to change the interpreter's trace or profile hooks
+# (which would blind the vectorization check). Filled by the guards below.
+TAMPERING = []
+
+
+def guard_tracing(code_dir):
+    """Replace the functions that set trace/profile hooks by ones that refuse and say so."""
+
+    def refuse(name):
+        def refused(*args, **kwargs):
+            frame = _safe(lambda: _getframe(1), None)
+            where = _safe(lambda: "%s line %d" % (frame.f_code.co_filename.replace(code_dir + os.sep, ""),
+                                                  frame.f_lineno), "?")
+            if len(TAMPERING) < 10000:
+                TAMPERING.append("%s called at %s" % (name, where))
+        return refused
+
+    for owner, names in ((sys, ("settrace", "setprofile")),
+                         (threading, ("settrace", "setprofile", "settrace_all_threads",
+                                      "setprofile_all_threads"))):
+        for name in names:
+            if hasattr(owner, name):
+                setattr(owner, name, refuse("%s.%s" % (owner.__name__, name)))
+
+
 class Worker:
-    def __init__(self, code_dir, job_dir, out_dir, control_in=None, control_out=None):
+    """Runs one group's calls in order, from `start`, writing records to `stream`.
+
+    `modules` may be given (the reference, in the grader's own process);
+    otherwise `layers.<module>` is imported from the code folder.
+    """
+
+    def __init__(self, code_dir, group, calls, inputs, stream, start=0, skip=(), progress=None,
+                 own_files=None, vectorization=None):
         self.code_dir = code_dir
-        self.arrays_dir = os.path.join(job_dir, "arrays")
-        self.out_dir = out_dir
-        self.control_in = control_in
-        self.control_out = control_out
+        self.group = group
+        self.calls = calls
+        self.by_id = {call["id"]: i for i, call in enumerate(calls)}
+        self.inputs = inputs
+        self.stream = stream
+        self.start = start
+        self.skip = set(skip)
+        self.progress = progress
+        self.own_files = own_files or [os.path.join(code_dir, "layers", m) for m in ("conv.py", "norm.py")]
+        self.vectorization = vectorization  # the trusted layers/vectorization.py (counter, inputs)
         self.caches = {}
+        self.generated = {}  # call id -> (seed, dout) of inputs drawn for a traced forward
+        self.seeds = {}  # call id -> the seed of the inputs it was given (traced calls)
         self.dicts = {}
         self.modules = {}
         self.import_errors = {}
+        self.done = {}  # call id -> status, for calls run by this process
 
-    def load_array(self, name):
-        with _open(os.path.join(self.arrays_dir, name + ".npy"), "rb") as handle:
-            return _load(handle, allow_pickle=False)
-
+    # -- arguments ---------------------------------------------------------------
     def module(self, name):
         if name in self.import_errors:
             raise ImportError(self.import_errors[name])
@@ -175,50 +245,143 @@ class Worker:
             try:
                 self.modules[name] = importlib.import_module("layers." + name)
             except BaseException:
-                record = error_record(self.code_dir, "import")
-                self.import_errors[name] = record
+                self.import_errors[name] = error_record(self.code_dir, "import")
                 raise
         return self.modules[name]
 
-    def build_args(self, specs):
+    def cache_of(self, call_id):
+        if call_id not in self.caches and call_id in self.by_id and self.by_id[call_id] < self.start:
+            # A fresh runner: the forward ran in a process that is gone; run it again.
+            self.replay(self.calls[self.by_id[call_id]])
+        if call_id not in self.caches:
+            raise LookupError("it needs the cache of a forward call, and that call failed on this case "
+                              "(see the forward's tests)")
+        return fresh(self.caches[call_id])
+
+    def dict_of(self, spec):
+        name = spec["dict"]
+        if name not in self.dicts:
+            self.dicts[name] = dict(spec.get("init", {}))
+            # A fresh runner: replay the earlier calls that used this dict, in order.
+            for call in self.calls[:self.start]:
+                if any(a.get("dict") == name for a in call["args"]):
+                    if not self.replay(call):
+                        raise LookupError("it needs the state left by an earlier call with the same param "
+                                          "dict, and that call failed")
+        self.dicts[name].update(spec.get("set", {}))
+        return self.dicts[name]
+
+    def generate(self, call_id, spec):
+        """Inputs for a traced forward call, drawn now from a fresh seed."""
+        seed = int.from_bytes(_urandom(8), "little")
+        x, w, b, conv_param, dout = self.vectorization.conv_case(spec["x"], spec["w"], spec["stride"], spec["pad"],
+                                              spec["dimension"], spec["factor"], seed)
+        self.generated[call_id] = (seed, dout)
+        self.seeds[call_id] = seed
+        return [x, w, b, conv_param]
+
+    def build_args(self, specs, call_id=None):
         args = []
         for spec in specs:
-            if "array" in spec:
-                args.append(self.load_array(spec["array"]))
+            if "generate" in spec:
+                args += self.generate(call_id, spec["generate"])
+            elif "generated" in spec:
+                source = spec["generated"]
+                if source not in self.generated and source in self.by_id and self.by_id[source] < self.start:
+                    self.replay(self.calls[self.by_id[source]])
+                if source not in self.generated:
+                    raise LookupError("it needs the cache of a forward call, and that call failed on this case "
+                                      "(see the forward's tests)")
+                self.seeds[call_id] = self.generated[source][0]
+                args.append(self.generated[source][1].copy())
+            elif "array" in spec:
+                args.append(self.inputs.get(self.group + ":" + spec["array"]))
             elif "value" in spec:
                 args.append(_loads(_dumps(spec["value"])))
-            elif "stream" in spec:
-                args.append(np.empty(stream_shape(spec)))  # filled when the timed call starts
             elif "cache" in spec:
-                if spec["cache"] not in self.caches:
-                    raise LookupError("it needs the cache of a forward call, and that call failed "
-                                      "on this case (see the forward tests)")
-                args.append(fresh(self.caches[spec["cache"]]))
+                args.append(self.cache_of(spec["cache"]))
             elif "dict" in spec:
-                name = spec["dict"]
-                if name not in self.dicts:
-                    created = dict(spec.get("init", {}))
-                    for key, array_name in spec.get("init_arrays", {}).items():
-                        created[key] = self.load_array(array_name)
-                    self.dicts[name] = created
-                self.dicts[name].update(spec.get("set", {}))
-                args.append(self.dicts[name])
+                args.append(self.dict_of(spec))
             else:
                 raise ValueError("unknown argument spec %r" % (spec,))
         return args
 
-    def dict_state(self, call_id, position, value):
-        """Record a param dict after a call: scalars in JSON, arrays as .npy files."""
+    def replay(self, call):
+        """Run an earlier call again, unrecorded, to rebuild its cache or dict state; True if it worked."""
+        if call["id"] in self.done:
+            return self.done[call["id"]] == "ok"
+        try:
+            function = getattr(self.module(call["module"]), call["func"])
+            result = function(*self.build_args(call["args"], call["id"]))
+            ok = type(result) in (tuple, list) and len(result) == call["returns"]
+        except BaseException:
+            ok = False
+        if ok and call.get("keep_cache"):
+            self.caches[call["id"]] = result[1]
+        self.done[call["id"]] = "ok" if ok else "error"
+        return ok
+
+    # -- one call ------------------------------------------------------------------
+    def run_call(self, call):
+        """(record, arrays) of one call."""
+        if call["func"] in self.skip:
+            return {"status": "skipped", "message": "not run again: it hung or crashed the process on an "
+                                                    "earlier case (see that case's test)"}, []
+        try:
+            function = getattr(self.module(call["module"]), call["func"])
+            args = self.build_args(call["args"], call["id"])
+            before = {i: arg.copy() for i, arg in enumerate(args) if type(arg) is _ndarray}
+        except LookupError as error:
+            return {"status": "skipped", "message": str(error)}, []
+        except BaseException:
+            return self.import_errors.get(call["module"]) or error_record(self.code_dir, "lookup"), []
+        counter = None
+        tampering = len(TAMPERING)
+        try:
+            if call.get("traced") and self.vectorization is not None:
+                counter = self.vectorization.LineCounter(self.own_files)
+                with counter:
+                    result = function(*args)
+            else:
+                result = function(*args)
+        except BaseException:
+            return error_record(self.code_dir, "call"), []
+        try:
+            record, arrays = self.record_result(call, args, before, result)
+            if counter is not None:
+                record["trace"] = self.trace_record(counter, TAMPERING[tampering:tampering + 20])
+            if call["id"] in self.seeds:
+                record["seed"] = self.seeds[call["id"]]
+            return record, arrays
+        except BaseException:
+            # Whatever was returned broke the recording (a value whose methods
+            # raise, an array too large to copy...): a failed call, never a
+            # crash that would cost the rest of the plan.
+            record = error_record(self.code_dir, "result")
+            return {"status": "bad_return", "returned": {
+                "kind": "other", "type": "value that cannot be inspected",
+                "repr": "(%s: %s)" % (record["type"], record["message"][:MAX_REPR])}}, []
+
+    def trace_record(self, counter, attempts):
+        prefix = self.code_dir + os.sep
+        counts = [[file.replace(prefix, ""), int(line), kind, int(n)]
+                  for (file, line, kind), n in counter.counts.items()]
+        tampered = [counter.tampered] if counter.tampered else []
+        return {"counts": counts[:MAX_TRACE_ENTRIES], "tampered": tampered + list(attempts)}
+
+    def dict_state(self, call_id, position, value, arrays):
+        """A param dict after a call: scalars in JSON, arrays returned."""
         state = {}
         if type(value) is not dict:
             return {"kind": "other", "type": _type_name(value)}
         for key, item in list(dict.items(value))[:50]:
             key = _safe(lambda: str(key), "?") if type(key) is not str else key
             if isinstance(item, _ndarray):
-                file_name = "%s_d%d_%s.npy" % (call_id, position, key)
-                saved = key.isidentifier() and key.isascii() and save_array(os.path.join(self.out_dir, file_name),
-                                                                            item)
-                state[key] = dict(describe(item), file=file_name if saved else None)
+                description = describe(item)
+                if returnable(item):
+                    description["file"] = "%s#%d" % (call_id, len(arrays))
+                    arrays.append(item)
+                state[key] = description
             elif type(item) in (bool, int, float, str) or item is None:
                 if type(item) is float and not _isfinite(item):
                     item = repr(item)
@@ -231,120 +394,178 @@ class Worker:
                 state[key] = describe(item)
         return {"kind": "dict", "items": state}
 
-    def signal(self, byte):
-        os.write(self.control_out, byte)
-
-    def read_streams(self, call, args):
-        """Read a timed call's streamed inputs from the control pipe into their arrays.
-
-        Always reads them all, whatever happened to the call, so the pipe
-        stays in step with the grader.
-        """
-        for position, spec in enumerate(call["args"]):
-            if "stream" not in spec:
-                continue
-            target = args[position] if position < len(args) and type(args[position]) is _ndarray else None
-            if target is None or list(target.shape) != stream_shape(spec):
-                target = np.empty(stream_shape(spec))
-            view = memoryview(target).cast("B")
-            got = 0
-            while got < len(view):
-                count = os.readv(self.control_in, [view[got:]])
-                if count == 0:
-                    raise SystemExit(0)
-                got += count
-
-    def wait_for_go(self):
-        """True to run the timed call, False to skip it (the grader's choice)."""
-        byte = os.read(self.control_in, 1)
-        if byte not in (b"G", b"S", b"C"):
-            raise SystemExit(0)
-        return byte == b"G"
-
-    def run_call(self, call):
-        timed = call.get("timed", False) and self.control_in is not None
-        early, function, args, before = None, None, [], {}
-        try:
-            function = getattr(self.module(call["module"]), call["func"])
-            args = self.build_args(call["args"])
-            before = {i: arg.copy() for i, arg in enumerate(args)
-                      if type(arg) is _ndarray and "stream" not in call["args"][i]}
-        except LookupError as error:
-            early = {"status": "skipped", "message": str(error)}
-        except BaseException:
-            early = self.import_errors.get(call["module"]) or error_record(self.code_dir, "lookup")
-        # A timed call always does its handshake, so the grader's count of
-        # timed calls stays in step whatever happens to this one.
-        if timed:
-            self.signal(b"R")
-            go = self.wait_for_go()
-            self.read_streams(call, args)
-            if not go and early is None:
-                early = {"status": "skipped", "message": "not timed: already far too slow"}
-        try:
-            if early is not None:
-                return early
-            start = time.perf_counter()
-            try:
-                result = function(*args)
-            except BaseException:
-                return error_record(self.code_dir, "call")
-            elapsed = time.perf_counter() - start
-        finally:
-            if timed:
-                self.signal(b"D")
-                # Wait until the grader has read this process's CPU time, so
-                # that recording the results is not counted as the call's.
-                self.wait_for_go()
-        try:
-            return self.record_result(call, args, before, result, elapsed)
-        except BaseException:
-            # Whatever was returned broke the recording (a value whose methods
-            # raise, an array too large to copy...): a failed call, never a
-            # crash that would cost the rest of the plan.
-            record = error_record(self.code_dir, "result")
-            return {"status": "bad_return", "returned": {
-                "kind": "other", "type": "value that cannot be inspected",
-                "repr": "(%s: %s)" % (record["type"], record["message"][:MAX_REPR])}}
-
-    def record_result(self, call, args, before, result, elapsed):
+    def record_result(self, call, args, before, result):
         call_id = call["id"]
-        record = {"status": "ok", "elapsed": elapsed}
+        arrays = []
+        record = {"status": "ok"}
         record["modified_inputs"] = [
-            i for i, copy in before.items()
-            if type(args[i]) is not _ndarray or copy.shape != args[i].shape
-            or not _array_equal(copy, args[i], equal_nan=True)
+            i for i, copied in before.items()
+            if type(args[i]) is not _ndarray or copied.shape != args[i].shape
+            or not _array_equal(copied, args[i], equal_nan=True)
         ]
         record["dicts"] = {
-            str(i): self.dict_state(call_id, i, arg) for i, arg in enumerate(args) if "dict" in call["args"][i]
+            str(i): self.dict_state(call_id, i, arg, arrays) for i, arg in enumerate(args)
+            if i < len(call["args"]) and "dict" in call["args"][i]
         }
         expected = call["returns"]
         if type(result) not in (tuple, list) or len(result) != expected:
             record["status"] = "bad_return"
             record["returned"] = describe(result) if type(result) not in (tuple, list) else {
                 "kind": "sequence", "length": len(result)}
-            return record
+            return record, arrays
         values = list(result)
         if expected == 2:  # a forward pass: (out, cache); the cache stays here
             if call.get("keep_cache"):
                 self.caches[call_id] = values[1]
             values = values[:1]
         descriptions = []
-        for k, value in enumerate(values):
+        for value in values:
             description = describe(value)
-            if save_array(os.path.join(self.out_dir, "%s_%d.npy" % (call_id, k)), value):
-                description["file"] = "%s_%d.npy" % (call_id, k)
+            if returnable(value):
+                description["file"] = "%s#%d" % (call_id, len(arrays))
+                arrays.append(value)
             descriptions.append(description)
         record["returned"] = descriptions
-        return record
+        return record, arrays
 
-    def run(self, calls):
-        for call in calls:
-            record = self.run_call(call)
-            path = os.path.join(self.out_dir, call["id"] + ".json")
-            with _open(path + ".tmp", "w") as handle:
-                _dump(record, handle)
-            _replace(path + ".tmp", path)
+    def run(self):
+        for index in range(self.start, len(self.calls)):
+            call = self.calls[index]
+            if call["id"] in self.done:
+                continue
+            self.stream.write({"group": self.group, "start": call["id"]})
+            if self.progress is not None:
+                self.progress(b"S", index)
+            record, arrays = self.run_call(call)
+            self.done[call["id"]] = record.get("status")
+            self.stream.write({"group": self.group, "id": call["id"], "record": record,
+                               "arrays": [[a.dtype.str, [int(n) for n in a.shape]] for a in arrays]}, arrays)
+            if self.progress is not None:
+                self.progress(b"D", index)
+
+
+# -- the fork server -----------------------------------------------------------------
+
+def _end_reason(status, timed_out, seconds):
+    if timed_out:
+        return "it did not finish within %g s (an infinite loop, or far too slow)" % seconds
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        name = _safe(lambda: signal.Signals(number).name, "signal %d" % number)
+        hint = {"SIGKILL": " (often: the memory limit)", "SIGXCPU": " (the CPU time limit)",
+                "SIGXFSZ": " (the file size limit)", "SIGSEGV": " (a crash)"}.get(name, "")
+        return "the process running it was killed by %s%s" % (name, hint)
+    return ("the process running it exited with code %d (sys.exit or os._exit in your code?)"
+            % os.WEXITSTATUS(status))
+
+
+class Runner:
+    """One forked runner of a group, as the server sees it."""
+
+    def __init__(self, group, start, pid, fd):
+        self.group, self.start, self.pid, self.fd = group, start, pid, fd
+        self.current = None  # index of the call running now; -1 while importing
+        self.since = time.monotonic()
+        self.buffer = b""
+        self.timed_out = False
+
+
+def serve(code_dir, job_dir, out_dir, resume):
+    with open(os.path.join(job_dir, "plan.json")) as handle:
+        job = json.load(handle)
+    inputs = Inputs(job_dir, job["arrays"])
+    seconds = float(job["call_seconds"])
+    parallel = max(1, int(resume.get("parallel", 1)))
+    attempt = int(resume.get("attempt", 0))
+    skip = {g: set(f) for g, f in resume.get("skip", {}).items()}
+    pending = [(g, int(i)) for g, i in resume["start"].items()]
+    server_stream = RecordStream(os.path.join(out_dir, "server.%d.rec" % attempt))
+    vectorization = sys.modules.get("layers.vectorization")
+    running = {}
+    serial = 0
+    while pending or running:
+        while pending and len(running) < parallel:
+            group, start = pending.pop(0)
+            serial += 1
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_fd)
+                _run_group(code_dir, group, job["groups"][group], inputs, out_dir, attempt, serial, start,
+                           skip.get(group, ()), write_fd, vectorization)
+            os.close(write_fd)
+            runner = Runner(group, start, pid, read_fd)
+            runner.current = -1
+            running[read_fd] = runner
+        now = time.monotonic()
+        busy = [r for r in running.values() if r.current is not None]
+        timeout = min([max(0.0, r.since + seconds - now) for r in busy] or [seconds])
+        ready, _, _ = select.select(list(running), [], [], timeout)
+        now = time.monotonic()
+        for fd in list(running):
+            runner = running[fd]
+            if fd in ready:
+                data = _safe(lambda: os.read(fd, 4096), b"")
+                if data:
+                    runner.buffer += data
+                    while len(runner.buffer) >= 6:
+                        kind, digits = runner.buffer[:1], runner.buffer[1:6]
+                        runner.buffer = runner.buffer[6:]
+                        if kind in (b"S", b"D") and digits.isdigit() and int(digits) < len(
+                                job["groups"][runner.group]):
+                            runner.current = int(digits) if kind == b"S" else None
+                            runner.since = now
+                    continue
+            elif runner.current is None or now < runner.since + seconds:
+                continue
+            else:
+                runner.timed_out = True
+                _safe(lambda: os.kill(runner.pid, signal.SIGKILL), None)
+            # The runner is gone (or killed): find out how, and carry on after the call it was on.
+            _, status = os.waitpid(runner.pid, 0)
+            os.close(fd)
+            del running[fd]
+            calls = job["groups"][runner.group]
+            if runner.current is None:
+                continue  # it finished its group
+            reason = _end_reason(status, runner.timed_out, seconds)
+            if runner.current == -1:  # while importing the student's module: no call can run
+                for index in range(runner.start, len(calls)):
+                    server_stream.write({"group": runner.group, "id": calls[index]["id"], "record": {
+                        "status": "crashed", "stage": "import", "reason": reason}, "arrays": []})
+                continue
+            call = calls[runner.current]
+            server_stream.write({"group": runner.group, "id": call["id"], "record": {
+                "status": "crashed", "reason": reason}, "arrays": []})
+            if runner.timed_out:
+                skip.setdefault(runner.group, set()).add(call["func"])
+            if runner.current + 1 < len(calls):
+                pending.append((runner.group, runner.current + 1))
+
+
+def _run_group(code_dir, group, calls, inputs, out_dir, attempt, serial, start, skip, progress_fd,
+               vectorization):
+    """The body of a forked runner; never returns."""
+    try:
+        stream = RecordStream(os.path.join(out_dir, "%s.%d.%d.rec" % (group, attempt, serial)))
+
+        def progress(kind, index):
+            _write(progress_fd, kind + b"%05d" % index)
+
+        worker = Worker(code_dir, group, calls, inputs, stream, start=start, skip=skip, progress=progress,
+                        vectorization=vectorization)
+        modules = sorted({call["module"] for call in calls[start:]})
+        for name in modules:
+            try:
+                worker.module(name)
+            except BaseException:
+                pass  # recorded; every call of that module reports it
+        progress(b"D", 0)  # imported: no call is running
+        worker.run()
+    finally:
+        for stream_ in (sys.stdout, sys.stderr):
+            _safe(stream_.flush, None)
+        os._exit(0)
 
 
 def _reachable(path):
@@ -363,16 +584,18 @@ def main(argv):
     # the working folder in process mode (whose ancestors the child may not
     # be allowed to enter, so they must not be made absolute).
     code_dir, job_dir, out_dir = (_reachable(p) for p in argv[1:4])
-    control = [int(fd) for fd in argv[4:6]] or [None, None]
+    resume = json.loads(argv[4])
     sys.path.insert(0, code_dir)
     sys.dont_write_bytecode = True
-    with _open(os.path.join(job_dir, "plan.json")) as handle:
-        calls = json.load(handle)
-    Worker(code_dir, job_dir, out_dir, *control).run(calls)
-    # Ends the process at once: student code may have left threads or atexit
-    # hooks, or closed the standard streams.
-    for stream in (sys.stdout, sys.stderr):
-        _safe(stream.flush, None)
+    try:
+        import layers.vectorization  # noqa: F401  (the trusted counter, before any student code)
+    except BaseException:
+        pass
+    guard_tracing(code_dir)
+    serve(code_dir, job_dir, out_dir, resume)
+    with open(os.path.join(out_dir, "server.done"), "w") as handle:
+        handle.write("done\n")
+    # Ends the process at once: nothing of student code runs here, but be sure.
     os._exit(0)
 
 

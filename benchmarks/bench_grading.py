@@ -1,10 +1,17 @@
 """Throughput of `autograder grade`: a class of generated submissions, --jobs 1 against --jobs 2.
 
-    python benchmarks/bench_grading.py [--count 200] [--jobs 1 2] [--seed 1] [--keep DIR]
+    python benchmarks/bench_grading.py [--count 100] [--jobs 1 2] [--seed 1] [--keep DIR]
 
 Not a test: it prints submissions per minute for each --jobs, the speed-up
 over the first, the median time of one complete submission (results.json's
 execution_time) and whether both runs gave every submission the same score.
+
+Costs are also given in units of one `python -c "import numpy"` process,
+measured in the same run (the machines are shared and noisy: absolute times
+drift, ratios less), against the targets of issue 15:
+
+- whole batch with --jobs 2, per submission: at most 5 units;
+- one submission alone (`autograder grade ONE --out DIR`, start to exit): at most 1.5 s.
 
 The class is made here, from the reference solutions alone: about a third
 are copies of the reference, the rest carry one to three small bugs of the
@@ -104,9 +111,23 @@ def grade(submissions: list[Path], out: Path, jobs: int) -> tuple[float, dict[st
     return elapsed, results
 
 
+def numpy_unit(repeats: int = 7) -> float:
+    """Median wall time of a fresh `python -c "import numpy"` process, in seconds."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import numpy"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=200, help="submissions in the class (default 200)")
+    parser.add_argument("--count", type=int, default=100, help="submissions in the class (default 100)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="--jobs values to compare")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated class")
     parser.add_argument("--keep", type=Path, default=None, help="keep the class and the outputs in this folder")
@@ -120,6 +141,16 @@ def main() -> int:
         print(f"class: {args.count} submissions ({correct} correct, {args.count - correct} with bugs), "
               f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
               f"load average {os.getloadavg()[0]:.1f}")
+        unit = numpy_unit()
+        print(f"unit: one `python -c 'import numpy'` process = {unit:.3f} s (median of 7, this run)")
+        alone = []
+        for k in range(3):
+            out = root / f"out-alone{k}"
+            elapsed, _ = grade(submissions[:1], out, 1)
+            alone.append(elapsed)
+        single = statistics.median(alone)
+        print(f"one submission alone, start to exit: {single:.2f} s = {single / unit:.1f} units "
+              f"(median of 3)   target <= 1.5 s: {verdict(single <= 1.5)}")
         runs = {}
         for jobs in args.jobs:
             out = root / f"out-jobs{jobs}"
@@ -127,8 +158,11 @@ def main() -> int:
             elapsed, results = grade(submissions, out, jobs)
             runs[jobs] = (elapsed, results)
             times = [r["execution_time"] for r in results.values()]
+            each = elapsed / len(results)
+            target = f"   target <= 5 units: {verdict(each / unit <= 5)}" if jobs == 2 else ""
             print(f"--jobs {jobs}: {elapsed:7.1f} s for {len(results)} submissions = "
-                  f"{len(results) / elapsed * 60:6.1f} submissions/min; one submission: median "
+                  f"{len(results) / elapsed * 60:6.1f} submissions/min = {each:.3f} s = {each / unit:.1f} units "
+                  f"per submission{target}; one submission's execution_time: median "
                   f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})", flush=True)
         first = args.jobs[0]
         for jobs in args.jobs[1:]:

@@ -3,7 +3,7 @@
 Each variant in tests/catalogue/ is the reference with one function (or a few,
 for correct variants) swapped; see tests/catalogue/__init__.py for the format.
 All of them, plus the reference itself, are graded by the real grader in one
-`grade_all(..., jobs=2)` call (sandboxed children, speed tests and all), and:
+`grade_all(..., jobs=2)` call (sandboxed, every check as shipped), and:
 
 - every bug loses points on each function in its LOSES and ALSO_AFFECTS, and
   keeps full marks on every other function;
@@ -126,6 +126,10 @@ def test_bug_loses_points_where_expected(graded, variant):
             assert scores[function] == maxima[function], (
                 f"{variant.summary}\n{function} (not changed, not dependent) lost points: "
                 f"{scores[function]}/{maxima[function]}\n{_failures(tests[function])}")
+    if variant.categories:
+        stray = [t["name"] for f in variant.loses for t in tests[f]
+                 if t["status"] != "passed" and t["extra_data"]["category"] not in variant.categories]
+        assert not stray, f"{variant.summary}\nfailed outside {variant.categories}: {stray}"
     for function, words in variant.expect.items():
         outputs = [t["output"] for t in tests[function] if t["status"] != "passed"]
         assert any(words in output for output in outputs), (

@@ -23,14 +23,13 @@ from autograder import trusted
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
 from autograder.diagnosis import Diagnoser, annotate, build_diagnoser, describe, same, student_observation
 from autograder.evaluate import Records
-from autograder.grade import TestResult as Result, run_reference, write_job
+from autograder.grade import TestResult as Result, run_in_process, run_reference
 from autograder.mistakes import BY_ID, MISTAKES, Mistake
 from autograder.mistakes import norm as norm_mistakes
-from autograder.plan import build_plan
+from autograder.plan import build_plan, write_job
 from autograder.report import grades_csv
 from autograder.rubric import load_rubric
 from autograder.summary import analyse, case_labels, markdown, split_case
-from autograder.worker import Worker
 from catalogue import load_module, load_variants
 
 # Bug-catalogue variant -> {function: the ids of autograder/mistakes/ that are right for it}.
@@ -133,9 +132,11 @@ def test_a_diagnoser_that_cannot_be_built_costs_the_diagnosis_only(setup, capsys
 
 def test_the_grader_side_runs_calls_as_the_worker_does(setup, tmp_path):
     """The reference's observations computed by the diagnoser equal the worker's records of them."""
-    _, plans, diagnoser = setup
+    rubric, plans, diagnoser = setup
+    write_job(plans, tmp_path / "job", rubric.call_seconds)
+    streams = run_reference(plans, tmp_path / "job", tmp_path / "reference")
     for group in GROUPS:
-        records = run_reference(plans[group.name], tmp_path / group.name)
+        records = streams.group(group.name)
         for function in group.functions:
             info = diagnoser.functions[function]
             assert info.calls, function
@@ -146,13 +147,11 @@ def test_the_grader_side_runs_calls_as_the_worker_does(setup, tmp_path):
 
 
 def _records(plan, modules, root: Path) -> Records:
-    """The records of PLAN run in this process on MODULES ({"conv": ..., "norm": ...}), as a child writes them."""
-    (root / "out").mkdir(parents=True)
-    write_job(plan, root / "job")
-    worker = Worker("", str(root / "job"), str(root / "out"))
-    worker.modules = modules
-    worker.run(plan.calls)
-    return Records(root / "out")
+    """The records of PLAN run in this process on MODULES ({"conv": ..., "norm": ...}) by the
+    worker's own code, as a sandbox writes them."""
+    plans = {plan.group.name: plan}
+    write_job(plans, root / "job", load_rubric().call_seconds)
+    return run_in_process(plans, root / "job", root / "run", modules).group(plan.group.name)
 
 
 def _variant_records(plan, name: str, root: Path) -> Records:

@@ -707,3 +707,28 @@ def test_measured_compare_arrays_defaults():
           f"({smallest_bug / gc.COMPARE_RTOL:.0f}x above)")
     assert worst <= gc.COMPARE_RTOL / 1000
     assert smallest_bug >= 100 * gc.COMPARE_RTOL
+
+
+def test_nan_anywhere_is_a_failed_comparison_never_a_crash():
+    """A forward that returns NaN (a variance divided by N - 1 on a batch of one) makes the
+    noise estimate NaN: every check fails and says where, nothing raises."""
+    x = np.random.default_rng(12).standard_normal((1, 4))
+
+    def forward(x):
+        return (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0, ddof=1) + 1e-5)
+
+    with np.errstate(all="ignore"):
+        out = forward(x)
+        dout = np.ones_like(out)
+        result = gc.check_gradients(forward, {"x": x}, {"x": np.zeros_like(x)}, dout)
+        assert not result.passed and not result["x"].passed
+        assert "NaN" in str(result) or "nan" in str(result)
+        projection = gc.projection_check(forward, {"x": x}, {"x": np.zeros_like(x)}, dout)
+        assert not projection["x"].passed
+    tolerance = gc.compare_arrays(np.ones(3), np.ones(3), atol=float("nan"))
+    assert (tolerance.passed, tolerance.problem) == (False, "tolerance")
+    assert "not a finite number" in str(tolerance)
+    scalar = gc.compare_scalars(1.0, 1.0, rtol=1e-6, atol=gc.noise_tolerance(float("nan")))
+    assert not scalar.passed and "NaN or inf" in str(scalar)
+    with pytest.raises(ValueError):
+        gc.compare_arrays(np.ones(3), np.ones(3), atol=-1.0)  # a caller's mistake still raises

@@ -2,25 +2,31 @@
 inspect_notebook reads submissions correctly.
 
 1. Every source notebook in solutions/ runs top to bottom without an error in a
-   real kernel, against the reference layers, and draws every figure it means to.
+   real kernel, against the reference layers, and draws every figure it means to,
+   each rendered to a PNG that is neither tiny nor blank.
 2. The released notebooks, run beside stub layers whose functions all raise
    NotImplementedError, fail only with NotImplementedError.
 3. No line of a solution region of a source notebook appears in its release.
 4. inspect_notebook on executed, unexecuted, edited and broken notebooks.
 
-Each notebook must run in under a minute on the project's 2-core machine; the
-measured times are printed (run with -s, or read them in the captured output).
+Each notebook must run in under a minute on the project's 2-core machine (more
+when the machine is overloaded, see time_limit); the measured times are
+printed (run with -s, or read them in the captured output).
 """
 from __future__ import annotations
 
 import ast
+import base64
 import copy
+import io
 import json
+import os
 import re
 import shutil
 import time
 from pathlib import Path
 
+import matplotlib.image
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -31,7 +37,18 @@ REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 NOTEBOOKS = sorted(path.name for path in SOLUTIONS.glob("*.ipynb"))
 STUDENT_MODULES = ("conv.py", "norm.py")
-NOTEBOOK_TIME_LIMIT = 60.0  # seconds, per notebook
+NOTEBOOK_TIME_LIMIT = 60.0  # seconds, per notebook, on an otherwise idle 2-core machine
+
+
+def time_limit() -> float:
+    """NOTEBOOK_TIME_LIMIT, stretched by how overloaded the machine is right now.
+
+    On a machine shared with other jobs (load average above the number of
+    cores) a notebook gets proportionally more time, so that the test measures
+    the notebook and not the neighbours.
+    """
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return NOTEBOOK_TIME_LIMIT * max(1.0, load)
 CELL_TIMEOUT = 120  # seconds, per cell; a hang fails the test instead of blocking it
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 TRIVIAL_LINES = {"pass", "else:", "try:", "finally:", "return", "continue", "break"}
@@ -115,6 +132,24 @@ def figure_cells(nb) -> list[str]:
 
 def has_image(cell) -> bool:
     return any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+
+
+def rendered_pngs(cell) -> list[bytes]:
+    return [base64.b64decode(output["data"]["image/png"]) for output in cell.get("outputs", [])
+            if "image/png" in output.get("data", {})]
+
+
+def png_problem(data: bytes) -> str | None:
+    """Why a rendered figure is unusable (not a PNG, tiny, or one flat colour), or None."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return "not a PNG"
+    pixels = matplotlib.image.imread(io.BytesIO(data), format="png")
+    height, width = pixels.shape[:2]
+    if width < 200 or height < 150:
+        return f"only {width}x{height} pixels"
+    if float(pixels[..., :3].std()) < 0.02:
+        return "blank (one colour)"
+    return None
 
 
 def stub_module(source: str) -> str:
@@ -229,7 +264,15 @@ def test_source_notebook_runs_clean_and_draws_every_figure(name, solution_copy, 
     assert expected, f"{name} draws no figure"
     missing = [cell.id for cell in nb.cells if cell.id in expected and not has_image(cell)]
     assert missing == [], f"cells of {name} that should show a figure but do not: {missing}"
-    assert seconds < NOTEBOOK_TIME_LIMIT, f"{name} took {seconds:.1f} s"
+    # Every figure rendered to a usable PNG; KIT_FIGURES_DIR=DIR keeps them (docs/figures comes from there).
+    export = os.environ.get("KIT_FIGURES_DIR")
+    for cell in nb.cells:
+        for k, data in enumerate(rendered_pngs(cell)):
+            assert png_problem(data) is None, f"{name}, cell {cell.id}: {png_problem(data)}"
+            if export:
+                Path(export).mkdir(parents=True, exist_ok=True)
+                (Path(export) / f"{Path(name).stem}-{cell.id}-{k}.png").write_bytes(data)
+    assert seconds < time_limit(), f"{name} took {seconds:.1f} s"
 
 
 def test_source_notebooks_are_committed_without_outputs():
@@ -241,12 +284,17 @@ def test_source_notebooks_are_committed_without_outputs():
                 assert cell.outputs == [] and cell.execution_count is None, f"{name}: {cell.id}"
 
 
-def test_first_code_cell_sets_seeds_and_inline_plots():
+def test_first_code_cells_find_the_handout_then_set_seeds_and_inline_plots():
+    locators = {}
     for name in NOTEBOOKS:
         nb = nbformat.read(SOLUTIONS / name, as_version=4)
-        first = next(cell for cell in nb.cells if cell.cell_type == "code")
-        assert "%matplotlib inline" in first.source, name
-        assert "np.random.seed(" in first.source and "default_rng(" in first.source, name
+        first, second = [cell for cell in nb.cells if cell.cell_type == "code"][:2]
+        assert "def find_handout(" in first.source and f'NOTEBOOK = "{name}"' in first.source, name
+        assert "pip install" not in first.source, name
+        locators[name] = first.source.replace(f'NOTEBOOK = "{name}"', 'NOTEBOOK = ""')
+        assert "%matplotlib inline" in second.source, name
+        assert "np.random.seed(" in second.source and "default_rng(" in second.source, name
+    assert len(set(locators.values())) == 1, "the handout locator cells differ between notebooks"
 
 
 # ---------------------------------------------------------------------------
@@ -306,7 +354,7 @@ def test_released_notebook_fails_only_with_not_implemented(name, stub_handout, c
     others = [error for error in errors if error[1] != "NotImplementedError"]
     assert others == [], f"{name}: errors other than NotImplementedError: {others}"
     assert errors, f"{name}: nothing raised NotImplementedError, so nothing is left to implement"
-    assert seconds < NOTEBOOK_TIME_LIMIT
+    assert seconds < time_limit()
 
 
 # ---------------------------------------------------------------------------

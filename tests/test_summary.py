@@ -38,8 +38,8 @@ def results(score: float, failed_cases: set[int] = frozenset(), error: bool = Fa
 def test_split_case_strips_the_hidden_case_label():
     labels = case_labels(SEED)
     assert split_case(f"{CHECK}, {LABELS[1]}", labels) == (CHECK, LABELS[1])
-    assert split_case("conv_forward_fast: speed against the reference implementation", labels) == \
-        ("conv_forward_fast: speed against the reference implementation", "")
+    assert split_case("conv_forward_fast: vectorized (no Python loop over N, H' or W')", labels) == \
+        ("conv_forward_fast: vectorized (no Python loop over N, H' or W')", "")
 
 
 def test_failures_per_check_and_per_case_worst_first():

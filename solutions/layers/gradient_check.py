@@ -465,8 +465,9 @@ class Comparison:
         passed: True when shape, dtype and every value agree.
         problem: None when passed, else the first problem found:
             ``"type"`` (actual is not a numpy array), ``"shape"``,
-            ``"dtype"``, ``"nonfinite"`` (NaN or inf on either side) or
-            ``"values"``.
+            ``"dtype"``, ``"nonfinite"`` (NaN or inf on either side),
+            ``"tolerance"`` (a tolerance worked out from NaN or inf values,
+            e.g. a finite-difference noise estimate) or ``"values"``.
         error: largest elementwise error (see the module docstring); inf
             when a value is not finite, None when values were not compared.
         rtol, atol: the tolerances used; passed needs ``error <= rtol``.
@@ -555,6 +556,12 @@ class Comparison:
             elif self.error is not None:
                 text += f" (values: {self._value_error()})"
             return text
+        if self.problem == "tolerance":
+            return (
+                f"{head}cannot be compared: the tolerance (rtol {self.rtol}, atol "
+                f"{self.atol}) is not a finite number; the values it was worked "
+                "out from hold NaN or inf"
+            )
         if self.problem == "nonfinite":
             text = f"{head}{self._nonfinite()}"
             if self.size > 1:
@@ -728,6 +735,13 @@ def compare_arrays(
     Returns:
         A ``Comparison``; ``str()`` of it is a one-line message.
     """
+    if not (np.isfinite(rtol) and np.isfinite(atol)):
+        # Tolerances worked out from data (finite-difference noise) that holds
+        # NaN or inf: a failed comparison, never a crash.
+        return Comparison(
+            name=name, passed=False, problem="tolerance", error=None,
+            rtol=float(rtol), atol=float(atol), labels=labels,
+        )
     _check_tolerances(rtol, atol)
     expected = np.asarray(expected)
     unusable = _structure_problem(

@@ -12,6 +12,8 @@ the same names as the reference's, plus these module-level constants:
                                           #   their tests call a changed one (optional)
     EXPECT = {"conv_backward_naive": "where (3, 1, 4, 6) is expected"}
                                           # words a failed test of that function must show (optional)
+    CATEGORIES = ("vectorized",)          # bugs: the only rubric categories in which the LOSES
+                                          #   functions may fail a test (optional)
     XFAIL = "why"                         # a known defect of the grader: the bug is not caught, or
                                           #   the correct variant loses points (optional)
 
@@ -46,7 +48,7 @@ REPO_ROOT = CATALOGUE_DIR.parents[1]
 REFERENCE_DIR = REPO_ROOT / "solutions" / "layers"
 MODULES = ("conv", "norm")
 KINDS = ("bug", "correct")
-_CONSTANTS = {"TARGET", "FUNCTIONS", "KIND", "LOSES", "ALSO_AFFECTS", "EXPECT", "XFAIL"}
+_CONSTANTS = {"TARGET", "FUNCTIONS", "KIND", "LOSES", "ALSO_AFFECTS", "EXPECT", "XFAIL", "CATEGORIES"}
 _REQUIRED = {"TARGET", "FUNCTIONS", "KIND"}
 
 
@@ -66,6 +68,7 @@ class Variant:
     also_affects: tuple[str, ...] = ()
     expect: dict[str, str] = field(default_factory=dict)
     xfail: str | None = None
+    categories: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -144,7 +147,8 @@ def read_variant(path: Path) -> Variant:
         name=path.stem, path=path, doc=ast.get_docstring(tree) or "",
         target=values["TARGET"], functions=tuple(values["FUNCTIONS"]), kind=values["KIND"],
         loses=tuple(values.get("LOSES", ())), also_affects=tuple(values.get("ALSO_AFFECTS", ())),
-        expect=dict(values.get("EXPECT", {})), xfail=values.get("XFAIL"))
+        expect=dict(values.get("EXPECT", {})), xfail=values.get("XFAIL"),
+        categories=tuple(values.get("CATEGORIES", ())))
     _validate(variant, tree)
     return variant
 

@@ -1,8 +1,8 @@
 """conv_forward_fast loops over the samples, building one small patch matrix per sample.
 
 SPEC: vectorized, no Python loop over N. Right values, and on a mid-size
-layer about as fast as the reference; the speed test's input with many small
-samples shows the loop (about 10x the reference's time).
+layer about as fast as the reference (timing could hardly tell); the
+vectorization check counts the loop's lines growing with N.
 """
 import numpy as np
 
@@ -10,6 +10,8 @@ TARGET = "conv"
 FUNCTIONS = ("conv_forward_fast",)
 KIND = "bug"
 LOSES = ("conv_forward_fast",)
+EXPECT = {"conv_forward_fast": "a Python loop over N"}
+CATEGORIES = ("vectorized",)
 
 
 def conv_forward_fast(x, w, b, conv_param):

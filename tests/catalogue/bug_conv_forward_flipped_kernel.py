@@ -9,7 +9,6 @@ TARGET = "conv"
 FUNCTIONS = ("conv_forward_naive",)
 KIND = "bug"
 LOSES = ("conv_forward_naive",)
-ALSO_AFFECTS = ("conv_backward_naive",)
 
 
 def conv_forward_naive(x, w, b, conv_param):

@@ -1,7 +1,8 @@
 """conv_forward_naive forgets the bias.
 
-The cache is right, so its backward still matches the reference; but db no
-longer matches numerical gradients of this forward, whose output ignores b.
+The cache is right, so its backward still matches the reference and keeps
+every point (db no longer matches numerical gradients of this forward, whose
+output ignores b, but a backward that matches the reference is credited).
 """
 import numpy as np
 
@@ -9,8 +10,7 @@ TARGET = "conv"
 FUNCTIONS = ("conv_forward_naive",)
 KIND = "bug"
 LOSES = ("conv_forward_naive",)
-ALSO_AFFECTS = ("conv_backward_naive",)
-EXPECT = {"conv_forward_naive": "out: error", "conv_backward_naive": "db . u"}
+EXPECT = {"conv_forward_naive": "out: error"}
 
 
 def conv_forward_naive(x, w, b, conv_param):
