@@ -202,7 +202,9 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param, *, interleaved=False,
     if interleaved:
         xg_hat = xg_hat.transpose(0, 2, 1, 3, 4)
     x_hat = xg_hat.reshape(N, C, H, W)
-    if gamma_as_vector:
+    if gamma_as_vector == "index":  # gamma[None, :, None, None], as for a (C,) vector: 7 axes here
+        out = gamma[None, :, None, None] * x_hat + beta[None, :, None, None]
+    elif gamma_as_vector:
         out = gamma[:, None, None] * x_hat + beta[:, None, None]
     else:
         out = gamma * x_hat + beta
@@ -407,6 +409,10 @@ MISTAKES = [
        "your spatial_groupnorm_forward treats gamma and beta as vectors of shape (C,) (gamma[:, None, None]). "
        "Here they have shape (1, C, 1, 1) and broadcast as they are: out = gamma * x_hat + beta.",
        gamma_as_vector=True),
+    _m("spatial_groupnorm_forward", "gn_gamma_indexed_as_vector", "gamma/beta assumed of shape (C,)",
+       "your spatial_groupnorm_forward indexes gamma and beta as vectors of shape (C,) (gamma[None, :, None, None]), "
+       "which gives them extra axes. Here they already have shape (1, C, 1, 1): out = gamma * x_hat + beta.",
+       gamma_as_vector="index"),
     _m("spatial_groupnorm_forward", "gn_channels_interleaved", "channels split as (C // G, G)",
        "your spatial_groupnorm_forward puts channel c in group c % G. Groups are contiguous: "
        "x.reshape(N, G, C // G, H, W), channels 0 .. C/G - 1 in group 0, and so on.", interleaved=True),
