@@ -16,8 +16,9 @@
 # most). An older file of the same name is kept, renamed with a timestamp.
 #
 # Before packing it checks each file (present, changed since the handout,
-# valid Python / notebook, notebooks run and saved) and runs the quick
-# self-check `python -m layers.selfcheck`. It changes nothing else in the
+# valid Python; notebooks run, saved and completed, as layers/handin.py and
+# the autograder define it) and runs the quick self-check
+# `python -m layers.selfcheck`; anything incomplete is a WARNING. It changes nothing else in the
 # folder. Exit status: 0 packed (read any warnings), 1 not packed because a
 # file is missing or broken, 2 wrong use (bad argument, wrong place).
 #
@@ -333,92 +334,11 @@ is_unchanged() {
     return 1
 }
 
-# Content checks by Python: the program reads file names (relative to the
-# root, given as arguments) and prints one line per finding: "O file" fine,
-# "E text" error, "W text" warning, "N text" note, "+ text" continues the
-# previous line.
-checker_program() {
-    cat <<'PYCODE'
-import json, os, sys
-
-root = sys.argv[1]
-
-
-def say(kind, text):
-    lines = str(text).splitlines() or [""]
-    print(kind + " " + lines[0])
-    for line in lines[1:]:
-        print("+ " + line)
-
-
-def check_python(rel, path):
-    with open(path, "rb") as handle:
-        source = handle.read()
-    try:
-        compile(source, rel, "exec", dont_inherit=True)
-    except SyntaxError as error:
-        where = "%s:%s" % (rel, error.lineno) if error.lineno else rel
-        text = "%s: %s: %s" % (where, type(error).__name__, error.msg)
-        if error.text and error.text.strip():
-            line = error.text.rstrip("\r\n").expandtabs()
-            text += "\n    " + line
-            if error.offset and 0 < error.offset <= len(line) + 1:
-                text += "\n    " + " " * (error.offset - 1) + "^"
-        say("E", text + "\nFix it (python -m py_compile %s shows it too), then run collate.sh again" % rel)
-        return
-    except (ValueError, TypeError) as error:
-        say("E", "%s cannot be compiled: %s" % (rel, error))
-        return
-    say("O", rel + ": compiles")
-
-
-def source_of(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
-def check_notebook(rel, path):
-    try:
-        with open(path, "rb") as handle:
-            notebook = json.loads(handle.read().decode("utf-8"))
-    except UnicodeDecodeError:
-        say("E", "%s is not UTF-8 text, so not a saved notebook: restore it and save it from Jupyter" % rel)
-        return
-    except ValueError as error:
-        say("E", "%s is not valid JSON (%s): it was not saved completely or was edited by hand; "
-                 "open it in Jupyter and save it, or restore it" % (rel, error))
-        return
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if not isinstance(cells, list) or "nbformat" not in notebook:
-        say("E", "%s is valid JSON but not a Jupyter notebook (no cells / nbformat)" % rel)
-        return
-    code = [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code" and source_of(c).strip()]
-    ran = [c for c in code if isinstance(c.get("execution_count"), int) or c.get("outputs")]
-    failed = [c for c in code if any(isinstance(o, dict) and o.get("output_type") == "error"
-                                     for o in (c.get("outputs") or []))]
-    if code and not ran:
-        say("W", "%s has NOT BEEN RUN (no outputs): run all its cells in Jupyter and save it" % rel)
-        return
-    if len(ran) < len(code):
-        say("W", "%s: %d of %d code cells have NOT BEEN RUN: run them all and save the notebook"
-            % (rel, len(code) - len(ran), len(code)))
-        return
-    if failed:
-        say("N", "%s: %d cell(s) show an error in their output" % (rel, len(failed)))
-    say("O", "%s: valid notebook, %d code cell(s) run" % (rel, len(ran)))
-
-
-for rel in sys.argv[2:]:
-    path = os.path.join(root, rel)
-    try:
-        if rel.endswith(".py"):
-            check_python(rel, path)
-        else:
-            check_notebook(rel, path)
-    except Exception as error:  # an unreadable file, say
-        say("E", "%s could not be checked: %s: %s" % (rel, type(error).__name__, error))
-PYCODE
-}
+# Content checks by layers/handin.py (given code, also the grader's definition
+# of a notebook "run, saved and completed"): it reads file names (relative to
+# the root) and prints one line per finding: "O text" fine, "E text" error,
+# "W text" warning, "N text" note, "+ text" continues the previous line.
+HANDIN=layers/handin.py
 
 TO_CHECK=()
 for member in ${CHECKABLE[@]+"${CHECKABLE[@]}"}; do
@@ -430,9 +350,9 @@ for member in ${CHECKABLE[@]+"${CHECKABLE[@]}"}; do
 done
 
 if [ "${#TO_CHECK[@]}" -gt 0 ]; then
-    if [ -n "$PY" ]; then
-        findings=$(checker_program | PYTHONDONTWRITEBYTECODE=1 "$PY" -I -B - "$root" "${TO_CHECK[@]}" 2>&1) ||
-            note "the file checks stopped early: $findings"
+    if [ -n "$PY" ] && [ -f "$root/$HANDIN" ]; then
+        findings=$(cd -- "$root" && PYTHONDONTWRITEBYTECODE=1 "$PY" -I -B "$HANDIN" check "$root" "${TO_CHECK[@]}" 2>&1) ||
+            warn "the file checks of $HANDIN stopped early: $findings"
         kind=
         text=
         flush() {
@@ -460,17 +380,20 @@ $findings
 EOF
         flush
     else
-        note "Python was not found (python3 or python), so the Python files were not compiled: check them yourself"
+        if [ -z "$PY" ]; then
+            why="Python was not found (python3 or python)"
+        else
+            why="$HANDIN is missing (given code: copy it back from the handout)"
+        fi
+        warn "$why, so the Python files were not compiled and the notebooks not checked (run, saved and completed): check them yourself"
         for member in "${TO_CHECK[@]}"; do
             case $member in
                 *.ipynb)
                     first=$(tr -d ' \t\r\n' <"$root/$member" | cut -c1)
                     if [ "$first" != "{" ] || ! grep -q '"cells"' "$root/$member"; then
                         problem "$member does not look like a saved notebook: open it in Jupyter and save it, or restore it"
-                    elif ! grep -Eq '"execution_count": *[0-9]' "$root/$member"; then
-                        warn "$member has NOT BEEN RUN (no outputs): run all its cells in Jupyter and save it"
                     else
-                        ok "$member"
+                        ok "$member (present; not checked)"
                     fi
                     ;;
                 *) ok "$member (present; not compiled)" ;;
@@ -533,20 +456,25 @@ if [ -n "$PY_NUMPY" ]; then
             break
         fi
     done
-    (
-        cd -- "$root" || exit 1
+    selfcheck_output=$(
+        cd -- "$root" || exit 3
         PYTHONDONTWRITEBYTECODE=1 ${limiter[@]+"${limiter[@]}"} "$PY_NUMPY" -B -u -m layers.selfcheck </dev/null 2>&1
-    ) | sed 's/^/  | /'
-    status=${PIPESTATUS[0]}
-    if [ "$status" = 124 ]; then
-        note "the self-check was stopped after ${SELFCHECK_SECONDS} s"
-    elif [ "$status" != 0 ]; then
-        note "the self-check did not finish (exit status $status); run  python -m layers.selfcheck  to see why"
-    fi
+    )
+    status=$?
+    printf '%s\n' "$selfcheck_output" | sed 's/^/  | /'
+    verdict=$(printf '%s\n' "$selfcheck_output" | grep -E '^[0-9]+ ok, [0-9]+ not implemented, [0-9]+ to look at' | tail -n 1)
+    verdict=${verdict%%;*}
+    verdict=${verdict%.}
+    case $status in
+        0) ok "the self-check passed: $verdict" ;;
+        1) warn "the self-check did not pass ($verdict): fix what it reports above (python -m layers.selfcheck -v shows every case, the worst element and both values)" ;;
+        124) warn "the self-check was stopped after ${SELFCHECK_SECONDS} s: run  python -m layers.selfcheck  to see which function is too slow" ;;
+        *) warn "the self-check could not run (exit status $status); run  python -m layers.selfcheck  to see why" ;;
+    esac
 elif [ -n "$PY" ]; then
-    note "numpy is not installed for $PY, so the quick self-check was skipped (set up the environment of README.md)"
+    warn "numpy is not installed for $PY, so the quick self-check was skipped (set up the environment of README.md)"
 else
-    note "Python was not found, so the quick self-check was skipped (set up the environment of README.md)"
+    warn "Python was not found, so the quick self-check was skipped (set up the environment of README.md)"
 fi
 
 # ------------------------------------------------------------------ pack
@@ -623,5 +551,9 @@ done
 say "size:    $(size_of "$target") bytes"
 digest=$(sha256_of "$target")
 say "SHA-256: ${digest:-unavailable (no sha256sum, shasum, openssl or python)}"
-say "Upload this file as your submission."
+if [ "${#WARNINGS[@]}" -gt 0 ]; then
+    say "Upload this file as your submission once you have read the ${#WARNINGS[@]} warning(s) above (the autograder will report the same)."
+else
+    say "Upload this file as your submission."
+fi
 exit 0

@@ -245,6 +245,20 @@ def compare(actual: np.ndarray, expected: np.ndarray, name: str, rtol: float, at
     return Outcome(False, str(result))
 
 
+def function_span(source: str, name: str) -> tuple[int, int] | None:
+    """First and last line of the top-level function NAME in SOURCE, or None."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return node.lineno, node.end_lineno
+    return None
+
+
 class Evaluator:
     """Runs the checks of one plan, given the student's and the reference's records."""
 
@@ -447,11 +461,10 @@ class Evaluator:
                                   f"{'; '.join(dict.fromkeys(tampered))}. Code that changes the interpreter's "
                                   "trace or profile hooks gets no vectorization credit.")
         if growth:
-            order = {vectorization.LINE: 0, vectorization.CALL: 1, vectorization.INNER: 2}
+            span = function_span(self.sources.get("layers/conv.py", ""), function)
             shown = []
             for dimension in vectorization.DIMENSIONS:
-                found = sorted((g for g in growth if g.dimension == dimension),
-                               key=lambda g: (order[g.kind], g.file, g.line))
+                found = vectorization.rank([g for g in growth if g.dimension == dimension], span)
                 for item in found[:2]:
                     lines = self.sources.get(item.file, "").splitlines()
                     text = lines[item.line - 1] if 0 < item.line <= len(lines) else ""

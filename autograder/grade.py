@@ -332,8 +332,9 @@ class Grader:
         released = sorted(paths.ASSIGNMENT_DIR.glob("*.ipynb"))
         if not released:
             return []
-        from autograder.notebooks import inspect_notebook
-
+        if submission.notebooks:
+            # Imported only when there is a notebook to read (nbformat's validator costs ~1 s).
+            from autograder.notebooks import inspect_notebook
         results = []
         for notebook in released:
             name = f"notebooks: {notebook.name} run, saved and completed"
@@ -449,28 +450,20 @@ def blame_forward(tests: list[TestResult]) -> None:
 
 
 def describe_notebook(report: dict) -> tuple[bool, str]:
-    """Words for `inspect_notebook`'s report; passed when run, saved and every stub and answer filled."""
+    """Words for `inspect_notebook`'s report; passed when run, saved and completed (handin's findings).
+
+    The findings name cells as the student sees them in Jupyter: the section
+    heading above the cell and its first line.
+    """
     if not report.get("valid") and not report.get("code_cells"):
         return False, f"not a usable notebook: {report.get('problem') or 'unreadable'}"
     problems = []
     if report.get("problem"):
         problems.append(f"damaged: {report['problem']}")
-    if not report.get("executed"):
-        problems.append(f"not run through: {report.get('executed_cells', 0)} of {report.get('code_cells', 0)} "
-                        "code cells were run (run all cells, then save)")
-    errors = report.get("errors") or []
-    if errors:
-        names = sorted({str(e.get("ename")) for e in errors})
-        problems.append(f"{len(errors)} cells show errors ({', '.join(names)})")
-    for key, words in (("unchanged_solutions", "code cells still to fill in"),
-                       ("unchanged_answers", "questions still to answer"),
-                       ("missing_cells", "cells deleted"),
-                       ("modified_locked_cells", "read-only cells changed")):
-        if report.get(key):
-            problems.append(f"{words}: {', '.join(map(str, report[key]))}")
+    problems += [finding["text"] for finding in report.get("findings") or []]
     if problems:
-        return False, "; ".join(problems)
-    return True, "ok: run, saved, every stub and answer filled in"
+        return False, "\n".join(f"- {problem}" for problem in problems)
+    return True, "ok: run, saved and completed (every code cell run, no errors, every stub and question filled in)"
 
 
 def build_results(name: str, tests: list[TestResult], messages: list[str], elapsed: float, rubric: Rubric,

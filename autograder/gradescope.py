@@ -26,8 +26,10 @@ always writes `$GRADESCOPE_ROOT/results/results.json` in Gradescope's format;
 if grading fails, with score 0 and the reason. Visibility of each test comes
 from the rubric's [feedback] (`gradescope_case_visibility` and
 `gradescope_summary_visibility` override the plain keys here); the
-per-function summary at the top of the output is always visible; the grader's
-stdout (sandbox diagnostics) is hidden from students.
+per-function summary at the top of the output is always visible, and so are
+the 0-point reports (the notebooks, as shipped): information there, not
+failed tests; the grader's stdout (sandbox diagnostics) is hidden from
+students.
 """
 from __future__ import annotations
 
@@ -269,16 +271,39 @@ def function_summary(results: dict) -> str:
     return "\n".join(lines)
 
 
+def information_text(tests: list[dict]) -> str:
+    """The 0-point tests (the notebook reports as shipped) as text for the top-level output."""
+    lines = ["Information (0 points, not part of your score):"]
+    for test in tests:
+        output = str(test.get("output", "")).strip()
+        if test.get("status") == "passed" or not output:
+            lines.append(f"- {test['name']}: {output or 'ok'}")
+        else:
+            lines.append(f"- {test['name']}: not yet")
+            lines += [f"    {line}" for line in output.splitlines()]
+    return "\n".join(lines)
+
+
 def for_gradescope(results: dict, notes: list[str]) -> tuple[dict, list[str]]:
-    """Grader results -> Gradescope's results.json; also the lines meant for instructors only."""
+    """Grader results -> Gradescope's results.json; also the lines meant for instructors only.
+
+    Tests worth 0 points are information, not tests a student failed: they
+    leave Gradescope's test list for the top-level output (always visible).
+    """
     instructor_only, student_lines = [], []
     for line in results.get("output", "").splitlines():
         (instructor_only if line.startswith("WEAK ISOLATION") else student_lines).append(line)
-    output = function_summary(results)
+    tests = results.get("tests", [])
+    information = [t for t in tests if float(t.get("max_score", 0) or 0) <= 0]
+    graded = [t for t in tests if float(t.get("max_score", 0) or 0) > 0]
+    output = function_summary({**results, "tests": graded})
     extra = [*notes, *[line for line in student_lines if line.strip()]]
     if extra:
         output += "\n\nNotes:\n" + "\n".join(f"- {line}" for line in extra)
+    if information:
+        output += "\n\n" + information_text(information)
     converted = {key: results[key] for key in GRADESCOPE_KEYS if key in results}
+    converted["tests"] = graded
     converted["output"] = output
     converted["stdout_visibility"] = "hidden"
     converted["extra_data"] = {**results.get("extra_data", {}), "max_score": results.get("max_score")}

@@ -10,9 +10,12 @@ every run and every machine: nbgrader's output depends only on the notebooks,
 and we re-serialize it in a canonical form.
 
 `inspect_notebook(submitted, released)` reads a student's notebook (never
-executes it) and reports whether it is a valid notebook, whether it has been
-run, which cells raised errors, which solution and answer cells are still as
-released, and which read-only cells were changed.
+executes it) and reports whether it is a valid notebook and whether it is run,
+saved and completed. That judgement is `layers/handin.py`'s (given code, the
+grader's trusted copy): collate.sh runs the same module on the student's
+machine, so both report the same findings, in the same words. Every released
+notebook records its nbgrader cells in its metadata (handin.RECORD_KEY) for
+collate.sh, which has no released copy to compare with.
 """
 from __future__ import annotations
 
@@ -27,15 +30,13 @@ from typing import Any
 
 import nbformat
 
+from autograder import trusted
+
 # Name of the assignment inside the throw-away nbgrader course; it appears in
 # no released file.
 _ASSIGNMENT = "assignment"
-# Largest submitted notebook inspect_notebook reads (bytes).
-MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
-# nbgrader's stubs, as its ClearSolutions preprocessor writes them by default.
-CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-TEXT_STUB = "YOUR ANSWER HERE"
-# Notebook metadata kept in released notebooks; anything else (a local
+# Notebook metadata kept in released notebooks (plus the record of the released
+# cells, handin.RECORD_KEY, written by _canonical); anything else (a local
 # kernel's version, an editor's widget state) would make the release depend on
 # whoever last saved the source notebook.
 _KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
@@ -86,6 +87,8 @@ def _canonical(nb: nbformat.NotebookNode) -> str:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+    handin = _handin()
+    nb.metadata[handin.RECORD_KEY] = nbformat.NotebookNode({"cells": handin.released_cells(nb)})
     nbformat.validate(nb)
     text = nbformat.writes(nb, version=4)
     return text if text.endswith("\n") else text + "\n"
@@ -153,47 +156,9 @@ def release_notebooks(source_dir: Path, out_dir: Path) -> list[Path]:
 # ---------------------------------------------------------------------------
 
 
-def _normalized(source: Any) -> str:
-    """Cell source for comparisons: joined if a list, trailing spaces and blank edges dropped."""
-    if isinstance(source, list):
-        source = "".join(str(part) for part in source)
-    lines = [line.rstrip() for line in str(source).replace("\r\n", "\n").split("\n")]
-    return "\n".join(lines).strip("\n")
-
-
-def _nbgrader_meta(cell: Any) -> dict:
-    metadata = cell.get("metadata") if isinstance(cell, dict) else None
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return meta if isinstance(meta, dict) else {}
-
-
-def _grade_id(cell: Any) -> str | None:
-    grade_id = _nbgrader_meta(cell).get("grade_id")
-    return grade_id if isinstance(grade_id, str) and grade_id else None
-
-
-def _kind(cell: Any) -> str | None:
-    """'solution' (code to write), 'answer' (manually graded text), 'locked', or None."""
-    meta = _nbgrader_meta(cell)
-    cell_type = cell.get("cell_type")
-    if meta.get("solution") and meta.get("grade") and cell_type == "markdown":
-        return "answer"
-    if meta.get("solution"):
-        return "solution"
-    if meta.get("locked"):
-        return "locked"
-    return None
-
-
-def _load_released(released: Path) -> dict[str, dict]:
-    """grade_id -> {'kind', 'cell_type', 'source'} of the released notebook's nbgrader cells."""
-    nb = nbformat.read(Path(released), as_version=4)
-    cells = {}
-    for cell in nb.cells:
-        grade_id, kind = _grade_id(cell), _kind(cell)
-        if grade_id is not None and kind is not None:
-            cells[grade_id] = {"kind": kind, "cell_type": cell.cell_type, "source": _normalized(cell.source)}
-    return cells
+def _handin():
+    """The grader's trusted copy of layers/handin.py (the definition of "run, saved and completed")."""
+    return trusted.load("handin")
 
 
 def _empty_report(submitted: Path) -> dict[str, Any]:
@@ -208,6 +173,7 @@ def _empty_report(submitted: Path) -> dict[str, Any]:
         "executed_in_order": False,
         "errors": [],
         "only_not_implemented_errors": True,
+        "findings": [],
         "unchanged_solutions": [],
         "changed_solutions": [],
         "unchanged_answers": [],
@@ -230,6 +196,9 @@ def inspect_notebook(submitted: Path, released: Path) -> dict[str, Any]:
     - problem: why it is not valid (None when valid). When the file is JSON
       with a list of cells but fails nbformat's schema, the cells are still
       inspected.
+    - findings: what keeps it from being run, saved and completed, as
+      `handin.notebook_findings` says (dicts with kind, text, grade_id,
+      ename); the texts name cells by section and first line.
     - code_cells: number of code cells with some source.
     - executed_cells: how many of those have an execution_count.
     - cells_with_outputs: how many of those have at least one output.
@@ -249,32 +218,18 @@ def inspect_notebook(submitted: Path, released: Path) -> dict[str, Any]:
       submission (deleted, or their metadata removed).
     Comparisons ignore trailing whitespace and leading or trailing blank lines.
     """
+    handin = _handin()
     submitted = Path(submitted)
     report = _empty_report(submitted)
-    reference = _load_released(released)
+    record = handin.released_cells(json.loads(Path(released).read_text(encoding="utf-8")))
+    everything = sorted(entry["id"] for entry in record)
 
-    try:
-        size = submitted.stat().st_size
-    except OSError as exc:
-        report["problem"] = f"cannot read the notebook: {exc.strerror or exc}"
-        report["missing_cells"] = sorted(reference)
+    raw, problem = handin.read_notebook(str(submitted))
+    if raw is None:
+        report["problem"] = problem
+        report["missing_cells"] = everything
+        report["findings"] = [{"kind": "unreadable", "text": problem, "grade_id": None, "ename": None}]
         return report
-    if size > MAX_NOTEBOOK_BYTES:
-        report["problem"] = f"the notebook is too large ({size} bytes, at most {MAX_NOTEBOOK_BYTES})"
-        report["missing_cells"] = sorted(reference)
-        return report
-    try:
-        raw = json.loads(submitted.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        report["problem"] = f"not a JSON file: {exc}"
-        report["missing_cells"] = sorted(reference)
-        return report
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        report["problem"] = "not a notebook: no list of cells"
-        report["missing_cells"] = sorted(reference)
-        return report
-
-    cells = [cell for cell in raw["cells"] if isinstance(cell, dict)]
     try:
         if raw.get("nbformat") != 4:
             raise ValueError(f"nbformat {raw.get('nbformat')!r}, expected 4")
@@ -284,45 +239,45 @@ def inspect_notebook(submitted: Path, released: Path) -> dict[str, Any]:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         report["problem"] = f"not a valid nbformat 4 notebook: {message}"
 
+    cells = [cell for cell in raw["cells"] if isinstance(cell, dict)]
     counts = []
-    seen = set()
     for index, cell in enumerate(cells):
-        grade_id = _grade_id(cell)
-        if cell.get("cell_type") == "code" and _normalized(cell.get("source", "")):
-            report["code_cells"] += 1
-            count = cell.get("execution_count")
-            if isinstance(count, int) and not isinstance(count, bool):
-                report["executed_cells"] += 1
-                counts.append(count)
-            outputs = cell.get("outputs")
-            outputs = outputs if isinstance(outputs, list) else []
-            if outputs:
-                report["cells_with_outputs"] += 1
-            for output in outputs:
-                if isinstance(output, dict) and output.get("output_type") == "error":
-                    report["errors"].append({
-                        "cell": index,
-                        "grade_id": grade_id,
-                        "ename": str(output.get("ename", "")),
-                        "evalue": str(output.get("evalue", "")),
-                    })
-        if grade_id is None or grade_id not in reference or grade_id in seen:
+        if not handin.is_code(cell):
             continue
-        seen.add(grade_id)
-        expected = reference[grade_id]
-        same = _normalized(cell.get("source", "")) == expected["source"]
-        kind = expected["kind"]
-        if kind == "solution":
-            report["unchanged_solutions" if same else "changed_solutions"].append(grade_id)
-        elif kind == "answer":
-            report["unchanged_answers" if same else "changed_answers"].append(grade_id)
-        elif not same or cell.get("cell_type") != expected["cell_type"]:
-            report["modified_locked_cells"].append(grade_id)
+        report["code_cells"] += 1
+        if handin.was_run(cell):
+            report["executed_cells"] += 1
+            counts.append(cell["execution_count"])
+        outputs = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
+        if outputs:
+            report["cells_with_outputs"] += 1
+        for output in outputs:
+            if isinstance(output, dict) and output.get("output_type") == "error":
+                report["errors"].append({"cell": index, "grade_id": handin.grade_id(cell),
+                                         "ename": str(output.get("ename", "")),
+                                         "evalue": str(output.get("evalue", ""))})
 
+    findings = handin.notebook_findings(raw, record)
+    report["findings"] = [finding.as_dict() for finding in findings]
+    by_kind: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.grade_id is not None:
+            by_kind.setdefault(finding.kind, []).append(finding.grade_id)
+    present = {handin.grade_id(cell) for cell in cells}
+    for entry in record:
+        if entry["id"] not in present:
+            continue
+        if entry["kind"] == "solution":
+            key = "unchanged_solutions" if entry["id"] in by_kind.get("unfilled", []) else "changed_solutions"
+            report[key].append(entry["id"])
+        elif entry["kind"] == "answer":
+            key = "unchanged_answers" if entry["id"] in by_kind.get("unanswered", []) else "changed_answers"
+            report[key].append(entry["id"])
+    report["modified_locked_cells"] = by_kind.get("changed", [])
+    report["missing_cells"] = sorted(by_kind.get("deleted", []))
     report["executed"] = report["code_cells"] > 0 and report["executed_cells"] == report["code_cells"]
     report["executed_in_order"] = report["executed"] and all(a < b for a, b in zip(counts, counts[1:]))
     report["only_not_implemented_errors"] = all(
         error["ename"] == "NotImplementedError" for error in report["errors"]
     )
-    report["missing_cells"] = sorted(set(reference) - seen)
     return report

@@ -2,7 +2,9 @@
 
 The summary answers "what did the class not understand?": the score
 distribution (a text histogram on the terminal and `DIR/score_distribution.png`)
-and, for every check, how many students failed it, worst first. A check is a
+and, for every check, how many students failed it and how many points they
+lost on it, ranked by points lost (a check worth 0 points, like the notebook
+report, is information: listed apart, never ranked as a failure). A check is a
 test with its hidden case stripped ("conv_backward_naive: gradients match the
 reference" groups every case of that check; a student fails it when any case
 fails); the same table per case follows. Everything is also written to
@@ -84,6 +86,7 @@ class Failures:
     failed: int
     total: int
     function: str = ""
+    lost: float = 0.0  # points lost on it, summed over the students
 
 
 @dataclass
@@ -96,6 +99,7 @@ class Summary:
     by_case: list[Failures]
     by_function: list[tuple[str, float, float, int, int]]  # function, max, mean, full marks, zero
     lowest: list[tuple[str, float]] = field(default_factory=list)
+    information: list[Failures] = field(default_factory=list)  # 0-point checks: not complete, not failed
     mistakes: list["Diagnosed"] = field(default_factory=list)  # diagnosis (issue 16)
 
 
@@ -121,10 +125,17 @@ def split_case(name: str, labels: tuple[str, ...]) -> tuple[str, str]:
     return name, ""
 
 
-def _sorted(counts: dict[str, list], functions: dict[str, str]) -> list[Failures]:
-    rows = [Failures(name, len(failed), len(total), functions.get(name, ""))
+def _sorted(counts: dict[str, list], functions: dict[str, str], lost: dict[str, float] | None = None) -> list[Failures]:
+    """Rows for COUNTS (name -> [failed students, all students]), most points LOST first, then most failures."""
+    lost = lost or {}
+    rows = [Failures(name, len(failed), len(total), functions.get(name, ""), round(lost.get(name, 0.0), 6))
             for name, (failed, total) in counts.items()]
-    return sorted(rows, key=lambda r: (-r.failed, -(r.failed / r.total if r.total else 0), r.name))
+    return sorted(rows, key=lambda r: (-r.lost, -r.failed, -(r.failed / r.total if r.total else 0), r.name))
+
+
+def _information(test: dict) -> bool:
+    """A test worth no points (the notebook report as shipped): information, never a failure to rank."""
+    return float(test.get("max_score", 0) or 0) <= 0
 
 
 def analyse(rows: list[tuple[str, dict]]) -> Summary:
@@ -133,6 +144,9 @@ def analyse(rows: list[tuple[str, dict]]) -> Summary:
     max_score = max([float(r.get("max_score", 0)) for _, r in graded] + [0.0])
     checks: dict[str, list[set]] = defaultdict(lambda: [set(), set()])
     cases: dict[str, list[set]] = defaultdict(lambda: [set(), set()])
+    information: dict[str, list[set]] = defaultdict(lambda: [set(), set()])
+    check_lost: dict[str, float] = defaultdict(float)
+    case_lost: dict[str, float] = defaultdict(float)
     functions: dict[str, str] = {}
     per_function: dict[str, list[float]] = defaultdict(list)
     function_max: dict[str, float] = defaultdict(float)
@@ -146,13 +160,21 @@ def analyse(rows: list[tuple[str, dict]]) -> Summary:
             function = test["name"].split(":", 1)[0]
             functions[check] = functions[test["name"]] = function
             failed = test.get("status") != "passed"
+            totals[function] += float(test.get("score", 0))
+            maxima[function] += float(test.get("max_score", 0))
+            if _information(test):
+                information[check][1].add(name)
+                if failed:
+                    information[check][0].add(name)
+                continue
+            lost = max(0.0, float(test.get("max_score", 0)) - float(test.get("score", 0)))
+            check_lost[check] += lost
+            case_lost[test["name"]] += lost
             checks[check][1].add(name)
             cases[test["name"]][1].add(name)
             if failed:
                 checks[check][0].add(name)
                 cases[test["name"]][0].add(name)
-            totals[function] += float(test.get("score", 0))
-            maxima[function] += float(test.get("max_score", 0))
         for function, value in totals.items():
             per_function[function].append(value)
             function_max[function] = max(function_max[function], maxima[function])
@@ -166,9 +188,10 @@ def analyse(rows: list[tuple[str, dict]]) -> Summary:
     scores = [float(r.get("score", 0)) for _, r in graded]
     lowest = sorted(((n, float(r.get("score", 0))) for n, r in graded), key=lambda item: (item[1], item[0]))
     labels = _all_labels(graded)
-    by_case = [row for row in _sorted(cases, functions) if split_case(row.name, labels)[1]]
-    return Summary(len(graded), max_score, scores, errors, _sorted(checks, functions), by_case, by_function,
-                   lowest[:10], mistakes=diagnosed_mistakes(graded))  # diagnosis (issue 16)
+    by_case = [row for row in _sorted(cases, functions, case_lost) if split_case(row.name, labels)[1]]
+    return Summary(len(graded), max_score, scores, errors, _sorted(checks, functions, check_lost), by_case,
+                   by_function, lowest[:10], _sorted(information, functions),
+                   mistakes=diagnosed_mistakes(graded))  # diagnosis (issue 16)
 
 
 # diagnosis (issue 16)
@@ -264,10 +287,10 @@ def terminal_text(summary: Summary, top: int = 12) -> str:
     failing = [row for row in summary.by_check if row.failed]
     if failing:
         width = min(90, max(len(row.name) for row in failing[:top]))
-        lines += ["", "Most failed checks (students who failed at least one case):"]
+        lines += ["", "Most failed checks, by points lost (points lost in all; students who failed at least one case):"]
         for row in failing[:top]:
             name = row.name if len(row.name) <= width else row.name[: width - 3] + "..."
-            lines.append(f"  {name:<{width}}  {_fraction(row):>9}")
+            lines.append(f"  {name:<{width}}  {row.lost:>8.4g}  {_fraction(row):>9}")
         if len(failing) > top:
             lines.append(f"  ... {len(failing) - top} more in {SUMMARY_NAME}")
     if summary.mistakes:  # diagnosis (issue 16)
@@ -297,12 +320,18 @@ def markdown(summary: Summary, plot: str | None) -> str:
     for function, top, mean, full, zero in summary.by_function:
         lines.append(f"| `{function}` | {top:g} | {mean:.2f} | {full}/{summary.count} | {zero}/{summary.count} |")
     lines += ["", "## Checks failed, worst first", "",
-              "A check groups the hidden cases of one test; a student fails it when any case fails.", "",
-              "| check | students failed |", "|---|---:|"]
-    lines += [f"| {_cell(row.name)} | {_fraction(row)} |" for row in summary.by_check]
+              "A check groups the hidden cases of one test; a student fails it when any case fails. Worst is "
+              "most points lost, summed over the class.", "",
+              "| check | students failed | points lost |", "|---|---:|---:|"]
+    lines += [f"| {_cell(row.name)} | {_fraction(row)} | {row.lost:g} |" for row in summary.by_check]
     lines += [""] + _mistake_lines(summary)[:-1]  # diagnosis (issue 16)
-    lines += ["", "## Hidden cases failed, worst first", "", "| test (check, case) | students failed |", "|---|---:|"]
-    lines += [f"| {_cell(row.name)} | {_fraction(row)} |" for row in summary.by_case]
+    lines += ["", "## Hidden cases failed, worst first", "",
+              "| test (check, case) | students failed | points lost |", "|---|---:|---:|"]
+    lines += [f"| {_cell(row.name)} | {_fraction(row)} | {row.lost:g} |" for row in summary.by_case]
+    if summary.information:
+        lines += ["", "## Information (0 points, not counted as failures)", "",
+                  "| report | students not complete |", "|---|---:|"]
+        lines += [f"| {_cell(row.name)} | {_fraction(row)} |" for row in summary.information]
     return "\n".join(lines) + "\n"
 
 

@@ -7,13 +7,23 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 PYTHON="${PYTHON:-}"
+# Python 3.11, 3.12 and 3.13 are supported (pyproject's requires-python); the
+# first one found is used unless PYTHON names one.
+supported='import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))'
 if [ -z "$PYTHON" ]; then
-    for candidate in python3.11 python3; do
-        if command -v "$candidate" >/dev/null 2>&1; then PYTHON="$candidate"; break; fi
+    for candidate in python3.11 python3.12 python3.13 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "$supported" 2>/dev/null; then
+            PYTHON="$candidate"; break
+        fi
     done
 fi
-if [ -z "$PYTHON" ] || ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-    echo "setup: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2
+if [ -z "$PYTHON" ] || ! "$PYTHON" -c "$supported" 2>/dev/null; then
+    echo "setup: Python 3.11, 3.12 or 3.13 is required${PYTHON:+ ($PYTHON is not one)};" \
+         "set PYTHON=/path/to/python3.12, or install one (e.g. pyenv install 3.12)" >&2
+    exit 1
+fi
+if [ -x .venv/bin/python ] && ! .venv/bin/python -c "$supported" 2>/dev/null; then
+    echo "setup: .venv was made with an unsupported Python; remove it (rm -rf .venv) and run again" >&2
     exit 1
 fi
 

@@ -4,4 +4,6 @@
 EXTRAS=test
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 echo "tests: running pytest"
-python -m pytest -n 2 --durations=15 "$@"
+# --dist loadfile: a test file's tests share one worker, so a module's expensive
+# fixture (the hostile batches, the catalogue batch, the shards) is built once.
+python -m pytest -n 2 --dist loadfile --durations=15 "$@"

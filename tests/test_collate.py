@@ -142,6 +142,30 @@ def run_all_notebooks(root: Path) -> None:
         run_notebook(root, name)
 
 
+def complete_notebooks(root: Path) -> None:
+    """Fill every code stub and answer every question of the released notebooks, then mark them run."""
+    for name in notebooks_in(root):
+        path = root / name
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            if meta.get("solution") and cell["cell_type"] == "code":
+                cell["source"] = source.replace("raise NotImplementedError()", "pass  # my code")
+            elif meta.get("solution"):
+                cell["source"] = "Because the running averages follow the batches."
+        path.write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
+        run_notebook(root, name)
+
+
+def edit_notebook(root: Path, name: str, change) -> None:
+    """Apply `change(notebook dict)` to ROOT/NAME and save it."""
+    path = root / name
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    change(notebook)
+    path.write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
+
+
 def grade(tarball: Path, out: Path) -> tuple[dict, str]:
     """`autograder grade TARBALL --out OUT`; return results.json and all text meant for the student."""
     result = subprocess.run([*autograder_command(), "grade", str(tarball), "--out", str(out)],
@@ -173,7 +197,7 @@ def assert_final_report(output: str, tarball: Path, root: Path) -> None:
 @pytest.mark.parametrize("compat", [None, "3.2"], ids=["bash", "BASH_COMPAT=3.2"])
 def test_reference_solutions_pack_exactly_the_spec_members(handout, compat):
     put_reference(handout)
-    run_all_notebooks(handout)
+    complete_notebooks(handout)
     before = snapshot(handout)
     env = student_env(BASH_COMPAT=compat) if compat else student_env()
     result = collate(handout, "jdoe123", env=env)
@@ -191,6 +215,9 @@ def test_reference_solutions_pack_exactly_the_spec_members(handout, compat):
     # The self-check ran and found every function fine.
     for function in FUNCTIONS:
         assert f"{function}: ok" in result.stdout, result.stdout
+    assert re.search(r"ok\s+the self-check passed: 15 ok, 0 not implemented, 0 to look at", result.stdout)
+    for name in notebooks_in(handout):
+        assert re.search(rf"ok\s+{re.escape(name)}: run, saved and completed", result.stdout), result.stdout
     assert "WARNING" not in result.output, result.output
     assert_final_report(result.stdout, tarball, handout)
 
@@ -203,6 +230,77 @@ def test_reference_submission_gets_full_marks(handout, tmp_path):
     results, _ = grade(handout / "jdoe123_submission.tar.gz", tmp_path / "graded")
     assert results["max_score"] > 0
     assert results["score"] == results["max_score"], json.dumps(results, indent=1)[:4000]
+
+
+def warnings_of(output: str) -> list[str]:
+    """The WARNING lines collate.sh printed while checking (not the summary box at the end)."""
+    return [line.split("WARNING", 1)[1].strip() for line in output.splitlines() if line.startswith("  WARNING")]
+
+
+def test_layers_done_but_notebook_stubs_untouched_warns_exactly_what_the_grader_reports(handout, tmp_path):
+    """Issue 12: every layer done, notebooks run, inline code cells and questions untouched."""
+    put_reference(handout)
+    run_all_notebooks(handout)
+    name = "BatchNormalization.ipynb"
+    result = collate(handout, "jdoe123")
+    assert result.returncode == 0, result.output
+    warned = warnings_of(result.stdout)
+    assert f'{name}, section "7. A conv - batchnorm - ReLU block": the code cell starting "def conv_bn_relu_forward(x, ' \
+           f'w, b, gamma, beta, conv_param, bn_param):" is still to fill in (it is as handed out)' in warned, warned
+    assert f'{name}, section "Question 1 (graded by hand, 2 points)": the answer cell still says "YOUR ANSWER HERE": ' \
+           f'write your answer there' in warned, warned
+    assert "bn-block-stub" not in result.output and "bn-question" not in result.output
+    assert "Upload this file" in result.stdout  # packed anyway, with the warnings repeated above it
+    assert re.search(r"!! \d+ WARNING\(S\)", result.stdout)
+
+    results, _ = grade(handout / "jdoe123_submission.tar.gz", tmp_path / "graded")
+    report = next(t for t in results["tests"] if t["name"].startswith(f"notebooks: {name}"))
+    assert report["status"] == "failed"
+    graded = [line[2:] for line in report["output"].splitlines()]
+    assert graded and all(f"{name}, {line}" in warned for line in graded if line.startswith("section")), \
+        (graded, warned)
+    assert "bn-block-stub" not in report["output"]
+
+
+def test_a_cell_error_deleted_cells_and_lost_metadata_are_warnings(handout):
+    put_reference(handout)
+    complete_notebooks(handout)
+    name = "LayerGroupInstanceNorm.ipynb"
+
+    def damage(notebook):
+        cells = notebook["cells"]
+        code = next(c for c in cells if c.get("id") == "lgin-groupnorm-check")
+        code["outputs"] = [{"output_type": "error", "ename": "ValueError", "evalue": "cannot reshape array",
+                            "traceback": []}]
+        notebook["cells"] = [c for c in cells if c.get("id") != "lgin-axes-figure"]
+        experiment = next(c for c in notebook["cells"] if c.get("id") == "lgin-experiment-stub")
+        experiment["metadata"] = {}
+
+    edit_notebook(handout, name, damage)
+    result = collate(handout, "jdoe123")
+    assert result.returncode == 0, result.output
+    warned = "\n".join(warnings_of(result.stdout))
+    assert re.search(rf'{name}, section "3. Group normalization": the code cell starting "[^"]+" shows an error '
+                     r'\(ValueError: cannot reshape array\)', warned), warned
+    assert f'{name}, section "1. Which values share one mean and variance?": the code cell starting ' \
+           f'"from itertools import product" is missing (deleted, or its metadata was lost' in warned, warned
+    assert re.search(rf'{name}, section "5. Experiment: the batch size": the code cell starting "def '
+                     r'run_batch_size_experiment\([^"]*" is missing', warned), warned
+
+    edit_notebook(handout, name, lambda notebook: notebook["metadata"].clear())
+    result = collate(handout, "jdoe123")
+    assert re.search(rf"WARNING\s+{re.escape(name)} has lost its record of the released cells", result.stdout)
+
+
+def test_a_failing_self_check_is_a_warning(handout):
+    put_reference(handout)
+    complete_notebooks(handout)
+    with open(handout / "layers" / "norm.py", "a", encoding="utf-8") as module:
+        module.write("\n\ndef layernorm_forward(x, gamma, beta, ln_param):\n    raise NotImplementedError\n")
+    result = collate(handout, "jdoe123")
+    assert result.returncode == 0, result.output
+    assert re.search(r"WARNING\s+the self-check did not pass \(13 ok, 1 not implemented, 1 to look at "
+                     r"\(\d+\.\d s\)\): fix what it reports above", result.stdout), result.stdout
 
 
 def test_default_name_without_student_id(handout):
@@ -310,11 +408,12 @@ def test_partly_run_notebook_is_a_warning_and_a_run_one_is_ok(handout):
     run_notebook(handout, name, cells=total - 1)
     result = collate(handout, "jdoe123")
     assert result.returncode == 0, result.output
-    assert f"{name}: 1 of {total} code cells have NOT BEEN RUN" in result.stdout
-    run_notebook(handout, name)
+    assert re.search(rf"WARNING\s+{re.escape(name)} 1 of {total} code cells have not been run \(or not saved "
+                     rf"after running\): section \"[^\"]+\": the code cell starting \"", result.stdout), result.stdout
+    complete_notebooks(handout)
     result = collate(handout, "jdoe123")
     assert result.returncode == 0, result.output
-    assert re.search(rf"ok\s+{re.escape(name)}: valid notebook", result.stdout), result.stdout
+    assert re.search(rf"ok\s+{re.escape(name)}: run, saved and completed", result.stdout), result.stdout
     assert f"WARNING  {name}" not in result.stdout
 
 
@@ -335,7 +434,7 @@ def test_invalid_notebook_stops(handout):
     (handout / name).write_text('{"cells": [', encoding="utf-8")
     result = collate(handout, "jdoe123")
     assert result.returncode == 1, result.output
-    assert f"{name} is not valid JSON" in result.output
+    assert f"{name}: not a JSON file (" in result.output
     assert tarballs(handout) == []
 
 

@@ -314,3 +314,37 @@ def test_readme_covers_setup_code_checks_and_submission():
     for needle in ("pip install -r requirements.txt", "layers/conv.py", "layers/norm.py",
                    "python -m layers.selfcheck", "bash collate.sh", "_submission.tar.gz"):
         assert needle in readme, needle
+
+
+def test_readme_states_the_python_versions_the_pins_support():
+    """The student README, the kit's README and pyproject's requires-python name the same versions."""
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    assert requires == ">=3.11,<3.14"
+    student = (TEMPLATES / "README.md").read_text(encoding="utf-8")
+    kit = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "Python 3.11, 3.12 or 3.13" in student and "Python 3.11, 3.12 or 3.13" in kit
+    # What a student on 3.10 sees, and what to do about it.
+    assert "No matching distribution found for numpy==" in student and "python3.12 -m venv .venv" in student
+    assert "3.10 or older" in kit
+    numpy_pin = next(dep for dep in tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+                     ["project"]["dependencies"] if dep.startswith("numpy=="))
+    assert numpy_pin in student
+
+
+def test_readme_gives_the_notebook_order_colab_and_how_vectorization_is_checked(released_handout):
+    readme = (TEMPLATES / "README.md").read_text(encoding="utf-8")
+    order = ["ConvolutionalLayers.ipynb", "BatchNormalization.ipynb", "LayerGroupInstanceNorm.ipynb",
+             "DigitsExperiments.ipynb"]
+    assert sorted(order) == sorted(p.name for p in released_handout.glob("*.ipynb"))
+    section = readme.split("## 3. The notebooks, in this order")[1].split("## 4.")[0]
+    positions = [section.index(f"`{name}`") for name in order]
+    assert positions == sorted(positions)
+    assert "conv_forward_fast" in section  # why BatchNormalization comes after the convolution
+    colab = readme.split("## 6. Working on Google Colab")[1]
+    for needle in ("do **not** run\n`pip install -r requirements.txt`", "Run its first cell", "File > Save",
+                   "bash collate.sh YOUR_ID", "in place\nof the old one"):
+        assert needle in colab, needle
+    vectorized = readme.split('### What "vectorized" means, and how it is checked')[1].split("## 5.")[0]
+    for needle in ("N (the batch size), H' or W'", "Loops over F, C, HH or WW", "not by timing",
+                   "(1x, 2x, 4x)", "`python -m layers.selfcheck`\nruns the same check"):
+        assert needle in vectorized, needle

@@ -138,6 +138,19 @@ def grows(counts: tuple[int, ...], kind: str) -> bool:
     return True
 
 
+def rank(found: list[Growth], span: tuple[int, int] | None = None) -> list[Growth]:
+    """FOUND in the order a student should read them: lines of the checked function
+    itself (SPAN, its first and last line) first, then the line itself before the calls
+    and library work it makes, fewest runs first (a loop's header before its body)."""
+    order = {LINE: 0, CALL: 1, INNER: 2}
+
+    def key(g: Growth):
+        inside = span is not None and span[0] <= g.line <= span[1]
+        return (not inside, order[g.kind], g.counts, g.line)
+
+    return sorted(found, key=key)
+
+
 def find_growth(per_factor: list[dict[tuple[str, int, str], int]], dimension: str,
                 sizes: tuple[int, ...]) -> list[Growth]:
     """Lines whose counts grow over `per_factor` (the counts at each of FACTORS)."""
@@ -202,36 +215,50 @@ def check_module(module, x_shape=(2, 2, 3, 4), w_shape=(3, 2, 3, 3), stride: int
 
     Returns, per function, the lines that grow (empty: vectorized), or a
     string saying why it could not be checked (it raised, or the counter was
-    switched off). Used by `python -m layers.selfcheck`.
+    switched off). A backward that raises does not spoil its forward's
+    verdict. Used by `python -m layers.selfcheck`.
     """
     own = {module.__file__}
-    verdict: dict[str, list[Growth] | str] = {}
-    counts = {"conv_forward_fast": {}, "conv_backward_fast": {}}
-    rng = np.random.default_rng(seed)
-    try:
-        for dimension in DIMENSIONS:
-            for factor in FACTORS:
-                x, w, b, conv_param = conv_inputs(x_shape, w_shape, stride, pad, dimension, factor, rng)
-                with LineCounter(own) as forward_counter:
-                    out, cache = module.conv_forward_fast(x, w, b, conv_param)
-                dout = rng.standard_normal(np.shape(out))
-                with LineCounter(own) as backward_counter:
+    names = ("conv_forward_fast", "conv_backward_fast")
+    counts = {name: {} for name in names}
+    problems: dict[str, str] = {}
+    for dimension in DIMENSIONS:
+        for factor in FACTORS:
+            x, w, b, conv_param, dout = conv_case(x_shape, w_shape, stride, pad, dimension, factor, seed)
+            try:
+                with LineCounter(own) as counter:
+                    _, cache = module.conv_forward_fast(x, w, b, conv_param)
+            except Exception as error:  # the student's code raised: the other checks explain it
+                problems.setdefault(names[0], _raised(error))
+                problems.setdefault(names[1], "needs a working conv_forward_fast")
+                continue
+            if counter.tampered:
+                problems.setdefault(names[0], counter.tampered)
+            counts[names[0]].setdefault(dimension, []).append(counter.counts)
+            if names[1] in problems:
+                continue
+            try:
+                with LineCounter(own) as counter:
                     module.conv_backward_fast(dout, cache)
-                for name, counter in (("conv_forward_fast", forward_counter),
-                                      ("conv_backward_fast", backward_counter)):
-                    if counter.tampered:
-                        verdict[name] = counter.tampered
-                    counts[name].setdefault(dimension, []).append(counter.counts)
-    except NotImplementedError:
-        return {name: "not implemented yet" for name in counts}
-    except Exception as error:  # the student's code raised: say so, the other checks explain it
-        return {name: f"could not be checked: {type(error).__name__}: {error}" for name in counts}
-    for name, by_dimension in counts.items():
+            except Exception as error:
+                problems[names[1]] = _raised(error)
+                continue
+            if counter.tampered:
+                problems.setdefault(names[1], counter.tampered)
+            counts[names[1]].setdefault(dimension, []).append(counter.counts)
+    verdict: dict[str, list[Growth] | str] = dict(problems)
+    for name in names:
         if name in verdict:
             continue
         found = []
         for dimension in DIMENSIONS:
             sizes = dimension_sizes(x_shape, w_shape, stride, pad, dimension)
-            found += find_growth(by_dimension[dimension], dimension, sizes)
+            found += find_growth(counts[name][dimension], dimension, sizes)
         verdict[name] = found
     return verdict
+
+
+def _raised(error: Exception) -> str:
+    if isinstance(error, NotImplementedError):
+        return "not implemented yet"
+    return f"could not be checked: {type(error).__name__}: {error}"

@@ -14,6 +14,8 @@ the same names as the reference's, plus these module-level constants:
                                           # words a failed test of that function must show (optional)
     CATEGORIES = ("vectorized",)          # bugs: the only rubric categories in which the LOSES
                                           #   functions may fail a test (optional)
+    CRASHES = True                        # it ends or hangs the process it runs in: never run
+                                          #   in-process (benchmarks/threshold_margins.py) (optional)
     XFAIL = "why"                         # a known defect of the grader: the bug is not caught, or
                                           #   the correct variant loses points (optional)
 
@@ -48,7 +50,7 @@ REPO_ROOT = CATALOGUE_DIR.parents[1]
 REFERENCE_DIR = REPO_ROOT / "solutions" / "layers"
 MODULES = ("conv", "norm")
 KINDS = ("bug", "correct")
-_CONSTANTS = {"TARGET", "FUNCTIONS", "KIND", "LOSES", "ALSO_AFFECTS", "EXPECT", "XFAIL", "CATEGORIES"}
+_CONSTANTS = {"TARGET", "FUNCTIONS", "KIND", "LOSES", "ALSO_AFFECTS", "EXPECT", "XFAIL", "CATEGORIES", "CRASHES"}
 _REQUIRED = {"TARGET", "FUNCTIONS", "KIND"}
 
 
@@ -69,6 +71,7 @@ class Variant:
     expect: dict[str, str] = field(default_factory=dict)
     xfail: str | None = None
     categories: tuple[str, ...] = ()
+    crashes: bool = False
 
     @property
     def summary(self) -> str:
@@ -148,7 +151,7 @@ def read_variant(path: Path) -> Variant:
         target=values["TARGET"], functions=tuple(values["FUNCTIONS"]), kind=values["KIND"],
         loses=tuple(values.get("LOSES", ())), also_affects=tuple(values.get("ALSO_AFFECTS", ())),
         expect=dict(values.get("EXPECT", {})), xfail=values.get("XFAIL"),
-        categories=tuple(values.get("CATEGORIES", ())))
+        categories=tuple(values.get("CATEGORIES", ())), crashes=bool(values.get("CRASHES", False)))
     _validate(variant, tree)
     return variant
 

@@ -8,6 +8,7 @@ import numpy as np
 TARGET = "norm"
 FUNCTIONS = ("batchnorm_backward_alt",)
 KIND = "bug"
+CRASHES = True
 LOSES = ("batchnorm_backward_alt",)
 EXPECT = {"batchnorm_backward_alt": "did not finish within"}
 

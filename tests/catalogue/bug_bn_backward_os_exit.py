@@ -8,6 +8,7 @@ import numpy as np
 TARGET = "norm"
 FUNCTIONS = ("batchnorm_backward",)
 KIND = "bug"
+CRASHES = True
 LOSES = ("batchnorm_backward",)
 EXPECT = {"batchnorm_backward": "exited with code 0"}
 

@@ -7,6 +7,7 @@ import numpy as np
 TARGET = "norm"
 FUNCTIONS = ("spatial_groupnorm_backward",)
 KIND = "bug"
+CRASHES = True
 LOSES = ("spatial_groupnorm_backward",)
 EXPECT = {"spatial_groupnorm_backward": "SIGSEGV"}
 

@@ -8,6 +8,7 @@ import numpy as np
 TARGET = "norm"
 FUNCTIONS = ("layernorm_forward",)
 KIND = "bug"
+CRASHES = True
 LOSES = ("layernorm_forward",)
 ALSO_AFFECTS = ("layernorm_backward",)
 EXPECT = {"layernorm_forward": "exited with code 3"}
