@@ -23,6 +23,7 @@ from pathlib import Path
 
 from autograder import paths, trusted
 from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS, Group
+from autograder.diagnosis import annotate, build_diagnoser  # diagnosis (issue 16)
 from autograder.evaluate import Evaluator, InternalError, Outcome, Records, Streams, read_streams
 from autograder.plan import Check, Plan, build_plan, write_job
 from autograder.rubric import Rubric
@@ -140,6 +141,7 @@ class Grader:
         self.reference = {name: streams.group(name) for name in self.plans}
         self._check_reference()
         self._counter = itertools.count(1)  # thread-safe: --jobs threads share this Grader
+        self.diagnoser = build_diagnoser(self.plans, rubric)  # diagnosis (issue 16): known mistakes' results, once
 
     def _check_reference(self) -> None:
         """The reference must pass the checks of its own plans that do not just compare it with
@@ -184,7 +186,11 @@ class Grader:
             gate_purity(tests)
             gate_numerical(tests)
             blame_forward(tests)
-            return self._results(submission, tests, time.monotonic() - started)
+            # diagnosis (issue 16): known mistakes named in the failing tests, their ids in extra_data
+            diagnosed = annotate(self.diagnoser, tests, records)
+            results = self._results(submission, tests, time.monotonic() - started)
+            results["extra_data"]["diagnosis"] = diagnosed  # diagnosis (issue 16)
+            return results
         finally:
             shutil.rmtree(root, ignore_errors=True)
 

@@ -100,6 +100,7 @@ class Summary:
     by_function: list[tuple[str, float, float, int, int]]  # function, max, mean, full marks, zero
     lowest: list[tuple[str, float]] = field(default_factory=list)
     information: list[Failures] = field(default_factory=list)  # 0-point checks: not complete, not failed
+    mistakes: list["Diagnosed"] = field(default_factory=list)  # diagnosis (issue 16)
 
 
 @lru_cache(maxsize=8)
@@ -189,7 +190,53 @@ def analyse(rows: list[tuple[str, dict]]) -> Summary:
     labels = _all_labels(graded)
     by_case = [row for row in _sorted(cases, functions, case_lost) if split_case(row.name, labels)[1]]
     return Summary(len(graded), max_score, scores, errors, _sorted(checks, functions, check_lost), by_case,
-                   by_function, lowest[:10], _sorted(information, functions))
+                   by_function, lowest[:10], _sorted(information, functions),
+                   mistakes=diagnosed_mistakes(graded))  # diagnosis (issue 16)
+
+
+# diagnosis (issue 16)
+@dataclass
+class Diagnosed:
+    """Students whose results named one known mistake (or one of several: `ids` has them all)."""
+
+    ids: tuple[str, ...]
+    function: str
+    students: int
+    total: int
+
+    @property
+    def words(self) -> str:
+        from autograder.mistakes import title
+
+        if len(self.ids) == 1:
+            return title(self.ids[0])
+        return "one of: " + "; ".join(title(i) for i in self.ids)
+
+
+def diagnosed_mistakes(graded: list[tuple[str, dict]]) -> list[Diagnosed]:
+    """Students per diagnosed mistake (extra_data["diagnosis"]: function -> ids), most students first."""
+    counts: dict[tuple[str, tuple[str, ...]], set] = defaultdict(set)
+    for name, results in graded:
+        diagnosis = results.get("extra_data", {}).get("diagnosis") or {}
+        if not isinstance(diagnosis, dict):
+            continue
+        for function, ids in diagnosis.items():
+            if isinstance(ids, list) and ids:
+                counts[(str(function), tuple(map(str, ids)))].add(name)
+    rows = [Diagnosed(ids, function, len(names), len(graded)) for (function, ids), names in counts.items()]
+    return sorted(rows, key=lambda r: (-r.students, r.function, r.ids))
+
+
+def _mistake_lines(summary: Summary) -> list[str]:
+    """Markdown: the diagnosed mistakes, most students first (what to reteach)."""
+    lines = ["## Diagnosed mistakes, most students first", "",
+             "Known mistakes whose results matched a student's on every case (the catalogue: autograder/mistakes/).", ""]
+    if not summary.mistakes:
+        return lines + ["No known mistake was diagnosed.", ""]
+    lines += ["| students | mistake | function | id |", "|---:|---|---|---|"]
+    lines += [f"| {row.students}/{row.total} | {_cell(row.words)} | `{row.function}` | {' or '.join(row.ids)} |"
+              for row in summary.mistakes]
+    return lines + [""]
 
 
 def _all_labels(graded) -> tuple[str, ...]:
@@ -246,6 +293,10 @@ def terminal_text(summary: Summary, top: int = 12) -> str:
             lines.append(f"  {name:<{width}}  {row.lost:>8.4g}  {_fraction(row):>9}")
         if len(failing) > top:
             lines.append(f"  ... {len(failing) - top} more in {SUMMARY_NAME}")
+    if summary.mistakes:  # diagnosis (issue 16)
+        lines += ["", "Most diagnosed mistakes (students whose results match a known mistake):"]
+        lines += [f"  {row.students:4d} {'student' if row.students == 1 else 'students'}: {row.words} ({row.function})"
+                  for row in summary.mistakes[:top]]
     if summary.internal_errors:
         lines += ["", "The autograder failed on (not counted): " + ", ".join(summary.internal_errors)]
     return "\n".join(lines)
@@ -273,6 +324,7 @@ def markdown(summary: Summary, plot: str | None) -> str:
               "most points lost, summed over the class.", "",
               "| check | students failed | points lost |", "|---|---:|---:|"]
     lines += [f"| {_cell(row.name)} | {_fraction(row)} | {row.lost:g} |" for row in summary.by_check]
+    lines += [""] + _mistake_lines(summary)[:-1]  # diagnosis (issue 16)
     lines += ["", "## Hidden cases failed, worst first", "",
               "| test (check, case) | students failed | points lost |", "|---|---:|---:|"]
     lines += [f"| {_cell(row.name)} | {_fraction(row)} | {row.lost:g} |" for row in summary.by_case]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,26 @@ def handout(released_handout, tmp_path) -> Path:
     target = tmp_path / "handout"
     shutil.copytree(released_handout, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def catalogue_batch(tmp_path_factory) -> dict[str, dict]:
+    """results.json of every variant of tests/catalogue/ (and of the reference, as 'reference'),
+    graded by the real grader in one `grade_all(..., jobs=2)` batch; shared by test_catalogue.py and
+    test_diagnosis.py, so a run of both grades once."""
+    from autograder.batch import grade_all
+    from autograder.rubric import load_rubric
+    from catalogue import MODULES, load_variants, reference_source, write_submission
+
+    root = tmp_path_factory.mktemp("catalogue")
+    submissions = [write_submission(v, root / "submissions") for v in load_variants()]
+    reference = root / "submissions" / "reference" / "layers"
+    reference.mkdir(parents=True)
+    for module in MODULES:
+        (reference / f"{module}.py").write_text(reference_source(module), encoding="utf-8")
+    rubric = load_rubric()  # the shipped rubric: every check runs as in a real batch
+    started = time.monotonic()
+    rows = grade_all(submissions + [reference.parent], root / "out", jobs=2, rubric=rubric)
+    elapsed = time.monotonic() - started
+    print(f"\ngraded {len(rows)} submissions in {elapsed:.0f} s")
+    return dict(rows)

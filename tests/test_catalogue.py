@@ -18,16 +18,11 @@ Run: .venv/bin/python -m pytest tests/test_catalogue.py (about 2-3 minutes on 2 
 from __future__ import annotations
 
 import ast
-import dataclasses
-import time
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
-from autograder.batch import grade_all
 from autograder.contract import GRADED_FUNCTIONS
-from autograder.rubric import load_rubric
 from catalogue import MODULES, load_variants, reference_source, top_level_functions, write_submission
 
 VARIANTS = load_variants()
@@ -42,20 +37,10 @@ def _param(variant):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, dict]:
-    """results.json of every variant (and of the reference, as 'reference'), graded in one batch."""
-    root = tmp_path_factory.mktemp("catalogue")
-    submissions = [write_submission(v, root / "submissions") for v in VARIANTS]
-    reference = root / "submissions" / REFERENCE / "layers"
-    reference.mkdir(parents=True)
-    for module in MODULES:
-        (reference / f"{module}.py").write_text(reference_source(module), encoding="utf-8")
-    rubric = load_rubric()  # the shipped rubric: every check runs as in a real batch
-    started = time.monotonic()
-    rows = grade_all(submissions + [reference.parent], root / "out", jobs=2, rubric=rubric)
-    elapsed = time.monotonic() - started
-    print(f"\ngraded {len(rows)} submissions in {elapsed:.0f} s")
-    return dict(rows)
+def graded(catalogue_batch) -> dict[str, dict]:
+    """results.json of every variant (and of the reference, as 'reference'), graded in one batch
+    (conftest.py's catalogue_batch, shared with tests/test_diagnosis.py)."""
+    return catalogue_batch
 
 
 def _by_function(results: dict) -> tuple[dict[str, float], dict[str, float], dict[str, list[dict]]]:
