@@ -58,3 +58,17 @@ def catalogue_batch(tmp_path_factory) -> dict[str, dict]:
     elapsed = time.monotonic() - started
     print(f"\ngraded {len(rows)} submissions in {elapsed:.0f} s")
     return dict(rows)
+
+
+# Files whose tests share one expensive session fixture run in the same xdist worker (the
+# catalogue batch: the bug catalogue's tests and the diagnosis tests).
+SHARED_WORKER = {"test_diagnosis": "test_catalogue"}
+
+
+def pytest_collection_modifyitems(items):
+    """With `-n 2 --dist loadgroup` (dev/test.sh), a test file's tests share one worker, so a
+    module's expensive fixture is built once, not once per worker."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else "other"
+        item.add_marker(pytest.mark.xdist_group(SHARED_WORKER.get(module, module)))
+
