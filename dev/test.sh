@@ -4,7 +4,7 @@
 EXTRAS=test
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 echo "tests: running pytest"
-# --dist loadgroup with tests/conftest.py's groups: a test file's tests share one worker
-# (and so do the catalogue and diagnosis tests), so an expensive module or session
-# fixture (the hostile batches, the catalogue batch, the shards) is built once.
-python -m pytest -n 2 --dist loadgroup --durations=15 "$@"
+# --dist loadfile: a test file's tests share one worker, so a module's expensive fixture
+# (the hostile batches, the shards) is built once; the catalogue batch, which two files
+# use, is shared across workers by tests/conftest.py.
+python -m pytest -n 2 --dist loadfile --durations=15 "$@"

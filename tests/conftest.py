@@ -1,6 +1,7 @@
 """Shared pieces of the kit's tests."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -41,12 +42,31 @@ def handout(released_handout, tmp_path) -> Path:
 def catalogue_batch(tmp_path_factory) -> dict[str, dict]:
     """results.json of every variant of tests/catalogue/ (and of the reference, as 'reference'),
     graded by the real grader in one `grade_all(..., jobs=2)` batch; shared by test_catalogue.py and
-    test_diagnosis.py, so a run of both grades once."""
+    test_diagnosis.py, so a run of both grades once: across pytest-xdist workers too (the first
+    worker grades under a file lock and leaves the results as JSON; the other reads them)."""
+    import fcntl
+    import json
+
+    # The same folder for every worker of one run (a worker's base is popen-gwN inside it).
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    results = shared / "catalogue-batch.json"
+    with open(shared / "catalogue-batch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not results.exists():
+            rows = _grade_catalogue(tmp_path_factory.mktemp("catalogue"))
+            temporary = results.with_suffix(".tmp")
+            temporary.write_text(json.dumps(rows), encoding="utf-8")
+            temporary.replace(results)
+        return json.loads(results.read_text(encoding="utf-8"))
+
+
+def _grade_catalogue(root: Path) -> dict[str, dict]:
     from autograder.batch import grade_all
     from autograder.rubric import load_rubric
     from catalogue import MODULES, load_variants, reference_source, write_submission
 
-    root = tmp_path_factory.mktemp("catalogue")
     submissions = [write_submission(v, root / "submissions") for v in load_variants()]
     reference = root / "submissions" / "reference" / "layers"
     reference.mkdir(parents=True)
@@ -58,17 +78,3 @@ def catalogue_batch(tmp_path_factory) -> dict[str, dict]:
     elapsed = time.monotonic() - started
     print(f"\ngraded {len(rows)} submissions in {elapsed:.0f} s")
     return dict(rows)
-
-
-# Files whose tests share one expensive session fixture run in the same xdist worker (the
-# catalogue batch: the bug catalogue's tests and the diagnosis tests).
-SHARED_WORKER = {"test_diagnosis": "test_catalogue"}
-
-
-def pytest_collection_modifyitems(items):
-    """With `-n 2 --dist loadgroup` (dev/test.sh), a test file's tests share one worker, so a
-    module's expensive fixture is built once, not once per worker."""
-    for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else "other"
-        item.add_marker(pytest.mark.xdist_group(SHARED_WORKER.get(module, module)))
-
