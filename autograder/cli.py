@@ -24,12 +24,42 @@ def _cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_batch(command: str, rows: list, out: Path, args: argparse.Namespace, rubric) -> int:
+    """What `grade` and `merge` print and write after the reports: the table, the class
+    summary, and the gradebook when asked; 1 when the gradebook could not be written."""
+    from autograder.batch import print_table
+    from autograder.summary import terminal_text, write_summary
+
+    print_table(rows)
+    try:
+        print(terminal_text(write_summary(rows, out)))
+    except Exception as error:  # the grades are written; a summary problem must not hide that
+        print(f"autograder {command}: could not write the summary: {type(error).__name__}: {error}", file=sys.stderr)
+    print(f"\nresults in {args.out}/ (grades.csv, summary.md, score_distribution.png, and NAME/results.json, "
+          "NAME/feedback.md)")
+    if not args.gradebook:
+        return 0
+    from autograder.gradebook import GradebookError, write_gradebook
+
+    try:
+        report = write_gradebook(Path(args.gradebook), args.assignment, rows, rubric)
+    except GradebookError as error:
+        print(f"autograder {command}: {error}", file=sys.stderr)
+        return 1
+    print(f"gradebook {args.gradebook}: scores of {len(report.written)} students written to assignment "
+          f"{args.assignment!r}, notebook 'layers'" +
+          (f" ({len(report.created_students)} new students)" if report.created_students else ""))
+    for line in report.skipped:
+        print(f"  not written: {line}", file=sys.stderr)
+    return 0
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.batch import grade_all, print_table, unique_names
+    from autograder.batch import grade_all, unique_names
     from autograder.rubric import RubricError, load_rubric
     from autograder.sandbox import detect_sandbox
     from autograder.shard import ShardError, select_share, write_manifest
-    from autograder.summary import ProgressBar, terminal_text, write_summary
+    from autograder.summary import ProgressBar
 
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
@@ -62,26 +92,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if shard:
         write_manifest(out, *shard, all_names, rubric.seed if args.seed is None else args.seed,
                        Path(args.rubric or paths.RUBRIC_FILE))
-    print_table(rows)
-    try:
-        print(terminal_text(write_summary(rows, out)))
-    except Exception as error:  # the grades are written; a summary problem must not hide that
-        print(f"autograder grade: could not write the summary: {type(error).__name__}: {error}", file=sys.stderr)
-    print(f"\nresults in {args.out}/ (grades.csv, summary.md, score_distribution.png, and NAME/results.json, "
-          "NAME/feedback.md)")
-    if args.gradebook:
-        from autograder.gradebook import GradebookError, write_gradebook
-
-        try:
-            report = write_gradebook(Path(args.gradebook), args.assignment, rows, rubric)
-        except GradebookError as error:
-            print(f"autograder grade: {error}", file=sys.stderr)
-            return 1
-        print(f"gradebook {args.gradebook}: scores of {len(report.written)} students written to assignment "
-              f"{args.assignment!r}, notebook 'layers'" +
-              (f" ({len(report.created_students)} new students)" if report.created_students else ""))
-        for line in report.skipped:
-            print(f"  not written: {line}", file=sys.stderr)
+    if _report_batch("grade", rows, out, args, rubric):
+        return 1
     broken = [name for name, results in rows if results.get("extra_data", {}).get("internal_error")]
     if broken:
         # SPEC section 3: non-zero only when the grader could not run at all; a
@@ -105,10 +117,9 @@ def _shard_argument(args: argparse.Namespace) -> tuple[int, int] | None:
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:
-    from autograder.batch import print_table, write_grades
+    from autograder.batch import write_grades
     from autograder.rubric import RubricError, load_rubric
     from autograder.shard import ShardError, merge_shards
-    from autograder.summary import terminal_text, write_summary
 
     if (args.gradebook is None) != (args.assignment is None):
         print("autograder merge: --gradebook and --assignment go together", file=sys.stderr)
@@ -125,27 +136,7 @@ def _cmd_merge(args: argparse.Namespace) -> int:
         return 2
     print(f"merged {manifest.count} shares: {len(results)} submissions into {out}/")
     rows = write_grades(out, manifest.names, results)
-    print_table(rows)
-    try:
-        print(terminal_text(write_summary(rows, out)))
-    except Exception as error:  # the grades are written; a summary problem must not hide that
-        print(f"autograder merge: could not write the summary: {type(error).__name__}: {error}", file=sys.stderr)
-    print(f"\nresults in {args.out}/ (grades.csv, summary.md, score_distribution.png, and NAME/results.json, "
-          "NAME/feedback.md)")
-    if args.gradebook:
-        from autograder.gradebook import GradebookError, write_gradebook
-
-        try:
-            report = write_gradebook(Path(args.gradebook), args.assignment, rows, rubric)
-        except GradebookError as error:
-            print(f"autograder merge: {error}", file=sys.stderr)
-            return 1
-        print(f"gradebook {args.gradebook}: scores of {len(report.written)} students written to assignment "
-              f"{args.assignment!r}, notebook 'layers'" +
-              (f" ({len(report.created_students)} new students)" if report.created_students else ""))
-        for line in report.skipped:
-            print(f"  not written: {line}", file=sys.stderr)
-    return 0
+    return _report_batch("merge", rows, out, args, rubric)
 
 
 def _cmd_gradescope(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import paths, trusted
-from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS, Group
+from autograder.contract import GROUPS, Group
 from autograder.diagnosis import annotate, build_diagnoser  # diagnosis (issue 16)
 from autograder.evaluate import Evaluator, InternalError, Outcome, Records, Streams, read_streams
 from autograder.plan import Check, Plan, build_plan, write_job

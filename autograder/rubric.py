@@ -188,7 +188,7 @@ def load_rubric(path: Path | None = None) -> Rubric:
     if abs(added - total) > 1e-9 * max(1.0, total):
         raise RubricError(f"{path}: the points add up to {added:g}, but total = {total:g}")
     vectorized = sections["vectorized"]
-    x, w, stride, pad = vectorized["x"], vectorized["w"], vectorized["stride"], vectorized["pad"]
+    x, w, pad = vectorized["x"], vectorized["w"], vectorized["pad"]
     if x[1] != w[1] or x[2] + 2 * pad < w[2] or x[3] + 2 * pad < w[3]:
         raise RubricError(f"{path}: [vectorized] x {x}, w {w}, pad {pad} is not a valid conv input "
                           "(x (N,C,H,W), w (F,C,HH,WW): same C, and the filter must fit the padded input)")

@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from units import numpy_unit
+
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "solutions" / "layers"
 MODULES = ("conv.py", "norm.py")
@@ -109,16 +111,6 @@ def grade(submissions: list[Path], out: Path, jobs: int) -> tuple[float, dict[st
                          f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}
     return elapsed, results
-
-
-def numpy_unit(repeats: int = 7) -> float:
-    """Median wall time of a fresh `python -c "import numpy"` process, in seconds."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import numpy"], check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def verdict(ok: bool) -> str:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,18 +20,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from units import numpy_unit
+
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 TARGET_SECONDS = 60.0
-
-
-def numpy_unit(repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import numpy"], check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def run(name: str) -> float:
