@@ -522,7 +522,16 @@ def serve(code_dir, job_dir, out_dir, resume):
                 runner.timed_out = True
                 _safe(lambda: os.kill(runner.pid, signal.SIGKILL), None)
             # The runner is gone (or killed): find out how, and carry on after the call it was on.
-            _, status = os.waitpid(runner.pid, 0)
+            # (Its pipe can also close while it lives on, if student code closes it: stop it then.)
+            # An exiting process closes its files a moment before it can be reaped: wait up to 2 s.
+            for _ in range(2000):
+                done, status = os.waitpid(runner.pid, os.WNOHANG)
+                if done:
+                    break
+                time.sleep(0.001)
+            else:
+                _safe(lambda: os.kill(runner.pid, signal.SIGKILL), None)
+                _, status = os.waitpid(runner.pid, 0)
             os.close(fd)
             del running[fd]
             calls = job["groups"][runner.group]
