@@ -468,8 +468,11 @@ class Evaluator:
                 break
             growth += vectorization.find_growth(per_factor, dimension, tuple(check.data["sizes"][dimension]))
         if wrong:
-            return Outcome(False, "no vectorization credit until the results are right on the inputs of this "
-                                  f"check: {wrong[0]}")
+            # Worded without the values: the inputs are drawn anew for every run, and the same
+            # code must always get the same results.json.
+            return Outcome(False, f"no vectorization credit: {function} does not give the right results on the "
+                                  "inputs of this check (drawn when each call starts); see its output and gradient "
+                                  "tests")
         if tampered:
             return Outcome(False, "the vectorization check could not count your code's work: "
                                   f"{'; '.join(dict.fromkeys(tampered))}. Code that changes the interpreter's "

@@ -184,6 +184,7 @@ class Grader:
             tests += self._report_notebooks(submission)
             self._guard_trace_hooks(sources.get("layers/conv.py"), tests)
             gate_purity(tests)
+            gate_vectorized(tests)
             gate_numerical(tests)
             blame_forward(tests)
             # diagnosis (issue 16): known mistakes named in the failing tests, their ids in extra_data
@@ -398,6 +399,32 @@ def gate_purity(tests: list[TestResult]) -> None:
             test.passed = False
             test.output = (f"not credited until a result of {test.function} matches the reference "
                            f"({test.output}).")
+
+
+def gate_vectorized(tests: list[TestResult]) -> None:
+    """No vectorization credit before every output and gradient test of the function passes.
+
+    Decided on the hidden cases (fixed inputs), so that the verdict never
+    depends on the inputs the vectorization check draws for each run.
+    """
+    forward_of = {b: group.forward for group in GROUPS for b in group.backwards}
+
+    def forward_fails(case: str, function: str) -> bool:
+        return function in forward_of and any(
+            not t.passed and t.function == forward_of[function] and t.category == "output" and t.case == case
+            for t in tests)
+
+    for test in tests:
+        if test.category != "vectorized":
+            continue
+        # A backward's case counts only where its forward is right (else it is the forward's fault).
+        failing = [t for t in tests if t.function == test.function and t.category in ("output", "reference")
+                   and not t.passed and not forward_fails(t.case, t.function)]
+        if failing:
+            test.passed = False
+            if not test.output.startswith("no vectorization credit"):
+                test.output = (f"no vectorization credit until every output and gradient test of "
+                               f"{test.function} passes ({len(failing)} fail).\n{test.output}")
 
 
 def gate_numerical(tests: list[TestResult]) -> None:

@@ -1,7 +1,8 @@
 """The same code always gets the same grade: results.json is byte-identical across runs.
 
-Copies of three submissions (the reference, a fast conv with a Python loop
-over N, and a batchnorm_backward that ends its process) are graded together
+Copies of four submissions (the reference, a fast conv with a Python loop
+over N, a batchnorm_backward that ends its process, and a fast conv with wrong
+values wherever H != W) are graded together
 in one `--jobs 2` batch while the machine is busy with the batch itself, and
 once more alone. Apart from `execution_time` (how long grading took) and the
 submission's own name, every byte of every results.json is the same: no
@@ -18,7 +19,9 @@ from catalogue import load_variants, write_submission
 from conftest import autograder_command
 
 VARIANTS = {v.name: v for v in load_variants()}
-KINDS = ("bug_conv_fast_loop_over_n", "bug_bn_backward_os_exit")
+# A loop over N; a crash in one function; wrong values (on the hidden cases and on the
+# vectorization check's inputs, which are drawn anew in every run).
+KINDS = ("bug_conv_fast_loop_over_n", "bug_bn_backward_os_exit", "bug_conv_fast_width_uses_height")
 COPIES = 3
 
 
