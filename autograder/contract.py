@@ -41,5 +41,7 @@ GROUPS = (
 )
 
 GRADED_FUNCTIONS = tuple(f for group in GROUPS for f in group.functions)
+# The forward whose cache each backward takes.
+FORWARD_OF = {backward: group.forward for group in GROUPS for backward in group.backwards}
 # Functions whose vectorization is graded (SPEC: no Python loop over N, H' or W').
 VECTORIZED_FUNCTIONS = ("conv_forward_fast", "conv_backward_fast")

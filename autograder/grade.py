@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import paths, trusted
-from autograder.contract import GROUPS, Group
+from autograder.contract import FORWARD_OF, GROUPS, Group
 from autograder.diagnosis import annotate, build_diagnoser  # diagnosis (issue 16)
 from autograder.evaluate import Evaluator, InternalError, Outcome, Records, Streams, read_streams
 from autograder.plan import Check, Plan, build_plan, write_job
@@ -88,6 +88,17 @@ def copy_given_modules(layers_dir: Path) -> None:
             shutil.copyfile(source, layers_dir / source.name)
 
 
+def mentioned_name(node: ast.AST) -> str | None:
+    """The name NODE mentions: a variable, an attribute, or a string (as given to getattr)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
 def calls_function(source: str, caller: str, callee: str) -> int | None:
     """Line where function `caller` in `source` uses `callee`, directly or not, else None.
 
@@ -100,9 +111,7 @@ def calls_function(source: str, caller: str, callee: str) -> int | None:
 
     def mentions(node: ast.AST, names: set[str]) -> int | None:
         for inner in ast.walk(node):
-            name = (inner.id if isinstance(inner, ast.Name) else inner.attr if isinstance(inner, ast.Attribute)
-                    else inner.value if isinstance(inner, ast.Constant) and isinstance(inner.value, str) else None)
-            if name in names:
+            if mentioned_name(inner) in names:
                 return inner.lineno
         return None
 
@@ -148,10 +157,10 @@ class Grader:
         itself (numerical gradients, purity, interleaved calls, vectorization): else the grader
         or the rubric is broken, and grading stops before anyone is graded."""
         trivial = ("output", "grads", "state", "test_mode")
+        sources = {f"{paths.LAYERS_PACKAGE}/{m}": (paths.SOLUTION_LAYERS_DIR / m).read_text()
+                   for m in paths.STUDENT_MODULES}
         for name, plan in self.plans.items():
-            evaluator = Evaluator(plan, self.reference[name], self.reference[name], self.rubric.tolerance,
-                                  {f"layers/{m}": (paths.SOLUTION_LAYERS_DIR / m).read_text()
-                                   for m in paths.STUDENT_MODULES})
+            evaluator = Evaluator(plan, self.reference[name], self.reference[name], self.rubric.tolerance, sources)
             for check in (c for c in plan.checks if c.kind not in trivial):
                 outcome = evaluator.run(check)
                 if not outcome.passed:
@@ -294,8 +303,7 @@ class Grader:
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return
         for node in ast.walk(tree):
-            name = (node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute)
-                    else node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None)
+            name = mentioned_name(node)
             if name in TRACE_HOOKS or (isinstance(node, ast.alias) and node.name.split(".")[-1] in TRACE_HOOKS):
                 line = getattr(node, "lineno", "?")
                 for test in tests:
@@ -407,19 +415,12 @@ def gate_vectorized(tests: list[TestResult]) -> None:
     Decided on the hidden cases (fixed inputs), so that the verdict never
     depends on the inputs the vectorization check draws for each run.
     """
-    forward_of = {b: group.forward for group in GROUPS for b in group.backwards}
-
-    def forward_fails(case: str, function: str) -> bool:
-        return function in forward_of and any(
-            not t.passed and t.function == forward_of[function] and t.category == "output" and t.case == case
-            for t in tests)
-
     for test in tests:
         if test.category != "vectorized":
             continue
         # A backward's case counts only where its forward is right (else it is the forward's fault).
         failing = [t for t in tests if t.function == test.function and t.category in ("output", "reference")
-                   and not t.passed and not forward_fails(t.case, t.function)]
+                   and not t.passed and not forward_fails(tests, t.function, t.case)]
         if failing:
             test.passed = False
             if not test.output.startswith("no vectorization credit"):
@@ -440,7 +441,6 @@ def gate_numerical(tests: list[TestResult]) -> None:
     returning zeros agrees perfectly): its points need the forward's output or
     the backward's gradients on the same case to match the reference.
     """
-    forward_of = {b: group.forward for group in GROUPS for b in group.backwards}
     for test in tests:
         if test.category != "numerical":
             continue
@@ -450,28 +450,33 @@ def gate_numerical(tests: list[TestResult]) -> None:
             if not test.passed:
                 test.passed = True
                 test.output = ("ok: your gradients match the reference on this case, so the numerical check of "
-                               f"your {forward_of[test.function]} is not needed here")
+                               f"your {FORWARD_OF[test.function]} is not needed here")
             continue
         if not test.passed:
             continue
-        if not any(t.passed and t.function == forward_of[test.function] and t.category == "output"
+        if not any(t.passed and t.function == FORWARD_OF[test.function] and t.category == "output"
                    and t.case == test.case for t in tests):
             test.passed = False
-            test.output = (f"not credited: neither {forward_of[test.function]} nor {test.function} matches the "
+            test.output = (f"not credited: neither {FORWARD_OF[test.function]} nor {test.function} matches the "
                            f"reference on this case, and agreeing with the numerical gradients of a wrong forward "
                            f"proves little ({test.output}).")
 
 
+def forward_fails(tests: list[TestResult], function: str, case: str) -> bool:
+    """Whether FUNCTION is a backward whose forward fails its output test on CASE."""
+    return function in FORWARD_OF and any(
+        not t.passed and t.function == FORWARD_OF[function] and t.category == "output" and t.case == case
+        for t in tests)
+
+
 def blame_forward(tests: list[TestResult]) -> None:
     """A backward that fails on a case where its own forward fails too is told to fix the forward first."""
-    forward_of = {b: group.forward for group in GROUPS for b in group.backwards}
     for test in tests:
-        if test.passed or test.function not in forward_of or test.category not in ("reference", "numerical") \
+        if test.passed or test.function not in FORWARD_OF or test.category not in ("reference", "numerical") \
                 or not test.case:
             continue
-        forward = forward_of[test.function]
-        if any(not t.passed and t.function == forward and t.category == "output" and t.case == test.case
-               for t in tests):
+        if forward_fails(tests, test.function, test.case):
+            forward = FORWARD_OF[test.function]
             test.output += (f"\nNote: {forward} fails its own test on this case, and this backward works from "
                             f"its cache: fix {forward} first.")
 
