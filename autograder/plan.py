@@ -195,13 +195,14 @@ def add_vectorized(plan: Plan, rubric: Rubric) -> None:
     group = plan.group
     vectorization = trusted.load("vectorization")
     spec = rubric.vectorized
-    forward_ids, backward_ids, sizes = {}, {}, {}
+    forward_ids, backward_ids, sizes, made = {}, {}, {}, set()
     for dimension in vectorization.DIMENSIONS:
         sizes[dimension] = list(vectorization.dimension_sizes(spec["x"], spec["w"], spec["stride"], spec["pad"],
                                                               dimension))
         for factor in vectorization.FACTORS:
             key = "v_base" if factor == 1 else f"v_{dimension.strip(chr(39))}{factor}"
-            if not (factor == 1 and dimension != vectorization.DIMENSIONS[0]):
+            if key not in made:  # the base size (factor 1) is one pair of calls for every dimension
+                made.add(key)
                 generate = dict(spec, dimension=dimension, factor=factor)
                 plan.add_call(f"{key}_fwd", group.forward, [{"generate": generate}], 2, keep_cache=True,
                               traced=True)

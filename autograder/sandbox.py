@@ -281,8 +281,9 @@ def _probe(sandbox: Sandbox) -> str | None:
     """Run an empty plan in `sandbox`; return None when it works, else what went wrong."""
     with tempfile.TemporaryDirectory(prefix="autograder-probe-") as root:
         code, job, out = prepare_dirs(Path(root) / "probe")
-        (job / "plan.json").write_text('{"groups": {}, "arrays": {}, "call_seconds": 1}')
-        (job / "arrays.bin").write_bytes(b"")
+        from autograder.plan import write_job  # here: plan imports the rubric, which imports this module
+
+        write_job({}, job, 1.0)
         try:
             result = run_child(sandbox, code, job, out, Limits(seconds=30), '{"start": {}}')
         except Exception as error:  # no setpriv, no free user id...: this candidate does not work

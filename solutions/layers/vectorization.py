@@ -163,6 +163,11 @@ def find_growth(per_factor: list[dict[tuple[str, int, str], int]], dimension: st
     return found
 
 
+def output_size(size: int, filter_size: int, stride: int, pad: int) -> int:
+    """H' (or W') of a conv: 1 + (H + 2 pad - HH) // stride."""
+    return 1 + (int(size) + 2 * int(pad) - int(filter_size)) // int(stride)
+
+
 def conv_inputs(x_shape, w_shape, stride: int, pad: int, dimension: str, factor: int,
                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Inputs of the base conv (x (N,C,H,W), w (F,C,HH,WW)) with one dimension grown.
@@ -172,8 +177,7 @@ def conv_inputs(x_shape, w_shape, stride: int, pad: int, dimension: str, factor:
     """
     n, c, h, w = (int(v) for v in x_shape)
     f, _, hh, ww = (int(v) for v in w_shape)
-    out_h = 1 + (h + 2 * pad - hh) // stride
-    out_w = 1 + (w + 2 * pad - ww) // stride
+    out_h, out_w = output_size(h, hh, stride, pad), output_size(w, ww, stride, pad)
     if dimension == "N":
         n *= factor
     elif dimension == "H'":
@@ -196,8 +200,8 @@ def conv_case(x_shape, w_shape, stride: int, pad: int, dimension: str, factor: i
     """
     rng = np.random.default_rng(int(seed))
     x, w, b, conv_param = conv_inputs(x_shape, w_shape, stride, pad, dimension, factor, rng)
-    out_shape = (x.shape[0], w.shape[0], 1 + (x.shape[2] + 2 * pad - w.shape[2]) // stride,
-                 1 + (x.shape[3] + 2 * pad - w.shape[3]) // stride)
+    out_shape = (x.shape[0], w.shape[0], output_size(x.shape[2], w.shape[2], stride, pad),
+                 output_size(x.shape[3], w.shape[3], stride, pad))
     return x, w, b, conv_param, rng.standard_normal(out_shape)
 
 
@@ -205,7 +209,7 @@ def dimension_sizes(x_shape, w_shape, stride: int, pad: int, dimension: str) -> 
     """The dimension's value at each of FACTORS."""
     n, _, h, w = x_shape
     _, _, hh, ww = w_shape
-    base = {"N": n, "H'": 1 + (h + 2 * pad - hh) // stride, "W'": 1 + (w + 2 * pad - ww) // stride}[dimension]
+    base = {"N": n, "H'": output_size(h, hh, stride, pad), "W'": output_size(w, ww, stride, pad)}[dimension]
     return tuple(int(base) * k for k in FACTORS)
 
 
