@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.grade import Grader, TestResult, build_results
-from autograder.report import grades_csv, remove_stale_temporaries, write_atomic, write_submission
+from autograder.reports.files import grades_csv, remove_stale_temporaries, write_atomic, write_submission
 from autograder.rubric import Rubric, load_rubric
 from autograder.submission import submission_name
 

@@ -9,7 +9,7 @@ from autograder import paths
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
-    from autograder.release import ReleaseError, generate_handout
+    from autograder.release.handout import ReleaseError, generate_handout
 
     if args.out is None:
         out, force = paths.ASSIGNMENT_DIR, True  # regenerating the committed release
@@ -28,7 +28,7 @@ def _report_batch(command: str, rows: list, out: Path, args: argparse.Namespace,
     """What `grade` and `merge` print and write after the reports: the table, the class
     summary, and the gradebook when asked; 1 when the gradebook could not be written."""
     from autograder.batch import print_table
-    from autograder.summary import terminal_text, write_summary
+    from autograder.reports.summary import terminal_text, write_summary
 
     print_table(rows)
     try:
@@ -39,7 +39,7 @@ def _report_batch(command: str, rows: list, out: Path, args: argparse.Namespace,
           "NAME/feedback.md)")
     if not args.gradebook:
         return 0
-    from autograder.gradebook import GradebookError, write_gradebook
+    from autograder.reports.gradebook import GradebookError, write_gradebook
 
     try:
         report = write_gradebook(Path(args.gradebook), args.assignment, rows, rubric)
@@ -57,9 +57,9 @@ def _report_batch(command: str, rows: list, out: Path, args: argparse.Namespace,
 def _cmd_grade(args: argparse.Namespace) -> int:
     from autograder.batch import grade_all, unique_names
     from autograder.rubric import RubricError, load_rubric
-    from autograder.sandbox import detect_sandbox
+    from autograder.isolation.sandbox import detect_sandbox
     from autograder.shard import ShardError, select_share, write_manifest
-    from autograder.summary import ProgressBar
+    from autograder.reports.summary import ProgressBar
 
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
@@ -140,7 +140,7 @@ def _cmd_merge(args: argparse.Namespace) -> int:
 
 
 def _cmd_gradescope(args: argparse.Namespace) -> int:
-    from autograder.gradescope import BundleError, build_bundle
+    from autograder.gradescope.bundle import BundleError, build_bundle
 
     try:
         members = build_bundle(Path(args.out))

@@ -23,13 +23,13 @@ from pathlib import Path
 
 from autograder import paths, trusted
 from autograder.contract import FORWARD_OF, GROUPS, Group
-from autograder.diagnosis import annotate, build_diagnoser  # diagnosis (issue 16)
-from autograder.evaluate import Evaluator, InternalError, Outcome, Records, Streams, read_streams
-from autograder.plan import Check, Plan, build_plan, write_job
+from autograder.checks.diagnosis import annotate, build_diagnoser  # diagnosis (issue 16)
+from autograder.checks.evaluate import Evaluator, InternalError, Outcome, Records, Streams, read_streams
+from autograder.checks.plan import Check, Plan, build_plan, write_job
 from autograder.rubric import Rubric
-from autograder.sandbox import Sandbox, detect_sandbox, prepare_dirs, run_child
+from autograder.isolation.sandbox import Sandbox, detect_sandbox, prepare_dirs, run_child
 from autograder.submission import Submission, read_submission
-from autograder.worker import Inputs, RecordStream, Worker
+from autograder.isolation.worker import Inputs, RecordStream, Worker
 
 # Sandboxes started for one submission at most: the first, and new ones after
 # student code killed the fork server itself.
@@ -343,7 +343,7 @@ class Grader:
             return []
         if submission.notebooks:
             # Imported only when there is a notebook to read (nbformat's validator costs ~1 s).
-            from autograder.notebooks import inspect_notebook
+            from autograder.release.notebooks import inspect_notebook
         results = []
         for notebook in released:
             name = f"notebooks: {notebook.name} run, saved and completed"

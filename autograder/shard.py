@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.report import remove_stale_temporaries, write_atomic
+from autograder.reports.files import remove_stale_temporaries, write_atomic
 
 MANIFEST_NAME = "shard.json"
 MANIFEST_FORMAT = 1

@@ -30,7 +30,7 @@ for path in (REPO, REPO / "tests"):
         sys.path.insert(0, str(path))
 
 from autograder import diagnosis, grade  # noqa: E402
-from autograder.diagnosis import Diagnoser  # noqa: E402
+from autograder.checks.diagnosis import Diagnoser  # noqa: E402
 from autograder.rubric import load_rubric  # noqa: E402
 from catalogue import MODULES, load_variants, reference_source, write_submission  # noqa: E402
 

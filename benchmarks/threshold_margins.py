@@ -4,7 +4,7 @@
 
 For every value tolerance of autograder/rubric.toml (forward outputs,
 gradients against the reference, numerical gradients, running statistics)
-this runs the grader's hidden cases (autograder.plan.build_plan, the same
+this runs the grader's hidden cases (autograder.checks.plan.build_plan, the same
 plans the grader runs) in this process on
 
 - every correct implementation: the reference and each correct variant of
@@ -42,15 +42,15 @@ for path in (REPO, REPO / "tests"):
 
 from autograder import trusted  # noqa: E402
 from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS  # noqa: E402
-from autograder.evaluate import Evaluator, Records  # noqa: E402
+from autograder.checks.evaluate import Evaluator, Records  # noqa: E402
 from autograder.grade import run_in_process, run_reference  # noqa: E402
-from autograder.plan import write_job  # noqa: E402
-from autograder.plan import Check, Plan, build_plan  # noqa: E402
+from autograder.checks.plan import write_job  # noqa: E402
+from autograder.checks.plan import Check, Plan, build_plan  # noqa: E402
 from autograder.rubric import Rubric, load_rubric  # noqa: E402
 from catalogue import Variant, load_module, load_variants  # noqa: E402
 
 DOC = REPO / "docs" / "THRESHOLDS.md"
-# Tolerance -> (check kinds of autograder.plan it governs, rubric key of its rtol, of its atol)
+# Tolerance -> (check kinds of autograder.checks.plan it governs, rubric key of its rtol, of its atol)
 TOLERANCES = {
     "forward": (("output",), "forward_rtol", "forward_atol"),
     "backward": (("grads",), "backward_rtol", "backward_atol"),
@@ -368,7 +368,7 @@ def markdown(result: dict, seed: int) -> str:
         "Each value tolerance of `autograder/rubric.toml` has to sit between two sets of numbers: above the "
         "largest error any *correct* implementation reaches (or correct code loses points), and below the "
         "errors of the *bugs* (or they go unnoticed). The script runs the grader's hidden cases "
-        "(`autograder.plan.build_plan`) in-process with the grader's own `Worker` on the reference, on every "
+        "(`autograder.checks.plan.build_plan`) in-process with the grader's own `Worker` on the reference, on every "
         "correct variant and on every bug of the catalogue, and measures each check with the grader's "
         "measure, from the trusted `gradient_check` harness: `error = max |actual - expected| / "
         "max(|expected|, atol / rtol)` over the elements, so a check passes when `error <= rtol`. For a "

@@ -21,15 +21,15 @@ import pytest
 
 from autograder import trusted
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
-from autograder.diagnosis import Diagnoser, annotate, build_diagnoser, describe, same, student_observation
-from autograder.evaluate import Records
+from autograder.checks.diagnosis import Diagnoser, annotate, build_diagnoser, describe, same, student_observation
+from autograder.checks.evaluate import Records
 from autograder.grade import TestResult as Result, run_in_process, run_reference
 from autograder.mistakes import BY_ID, MISTAKES, Mistake
 from autograder.mistakes import norm as norm_mistakes
-from autograder.plan import build_plan, write_job
-from autograder.report import grades_csv
+from autograder.checks.plan import build_plan, write_job
+from autograder.reports.files import grades_csv
 from autograder.rubric import load_rubric
-from autograder.summary import analyse, case_labels, markdown, split_case
+from autograder.reports.summary import analyse, case_labels, markdown, split_case
 from catalogue import load_module, load_variants
 
 # Bug-catalogue variant -> {function: the ids of autograder/mistakes/ that are right for it}.

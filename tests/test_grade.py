@@ -16,7 +16,7 @@ from autograder.batch import grade_all, unique_names
 from autograder.contract import GRADED_FUNCTIONS
 from autograder.grade import calls_function
 from autograder.rubric import load_rubric
-from autograder.sandbox import detect_sandbox
+from autograder.isolation.sandbox import detect_sandbox
 
 
 def make_submission(folder: Path, source_dir: Path) -> Path:
@@ -128,7 +128,7 @@ def test_grading_is_deterministic_and_skips_graded_work(graded):
 
 
 def test_the_seed_changes_the_hidden_values_not_the_tests(graded, tmp_path):
-    from autograder.cases import cases_for
+    from autograder.checks.cases import cases_for
     from autograder.contract import GROUPS
 
     a, _ = cases_for(GROUPS[0], 1)
@@ -181,7 +181,7 @@ def test_alt_backward_calling_the_graph_one_is_found():
 def test_a_python_under_tmp_stays_visible_in_the_sandbox():
     # bwrap mounts in argument order: the sandbox's own /tmp must come before
     # a venv that lives under /tmp (a fresh clone in /tmp, as CI may use).
-    from autograder.sandbox import Sandbox
+    from autograder.isolation.sandbox import Sandbox
 
     sandbox = Sandbox("bubblewrap", bwrap="/usr/bin/bwrap", read_only_paths=("/tmp/clone/.venv",))
     argv = sandbox.command(Path("/w/code"), Path("/w/job"), Path("/w/out"), None)

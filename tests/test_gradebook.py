@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from autograder import paths
-from autograder.gradebook import NOTEBOOK, function_points, student_id
+from autograder.reports.gradebook import NOTEBOOK, function_points, student_id
 from autograder.rubric import load_rubric
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*not in session")

@@ -46,9 +46,10 @@ import jsonschema
 import pytest
 
 from autograder import paths
-from autograder.gradescope import RUNTIME_PACKAGES, for_gradescope, gradescope_rubric, locate_submission
+from autograder.gradescope.bundle import RUNTIME_PACKAGES
+from autograder.gradescope.run import for_gradescope, gradescope_rubric, locate_submission
 from autograder.rubric import load_rubric
-from autograder.summary import case_labels, split_case
+from autograder.reports.summary import case_labels, split_case
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
@@ -234,8 +235,8 @@ def test_bundle_holds_what_the_grader_needs_and_nothing_else(bundle):
         infos = {i.filename: i for i in archive.infolist()}
     names = set(infos)
     assert {"setup.sh", "run_autograder", "requirements.txt", "constraints.txt", "pyproject.toml",
-            "autograder/__init__.py", "autograder/grade.py", "autograder/rubric.toml", "autograder/worker.py",
-            "autograder/gradescope.py", "solutions/layers/conv.py", "solutions/layers/norm.py"} <= names
+            "autograder/__init__.py", "autograder/grade.py", "autograder/rubric.toml", "autograder/isolation/worker.py",
+            "autograder/gradescope/run.py", "autograder/gradescope/__main__.py", "solutions/layers/conv.py", "solutions/layers/norm.py"} <= names
     given = {f"solutions/layers/{p.name}" for p in paths.SOLUTION_LAYERS_DIR.glob("*.py")}
     assert given <= names
     notebooks = {f"assignment/{p.name}" for p in paths.ASSIGNMENT_DIR.glob("*.ipynb")}

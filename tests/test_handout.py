@@ -32,7 +32,7 @@ import pytest
 
 from conftest import autograder_command
 
-from autograder.stubs import find_regions, make_stub, solution_lines
+from autograder.release.stubs import find_regions, make_stub, solution_lines
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"

@@ -47,8 +47,8 @@ import pytest
 
 from autograder import paths
 from autograder.batch import unique_names
-from autograder.sandbox import Sandbox, detect_sandbox
-from autograder.stubs import solution_lines
+from autograder.isolation.sandbox import Sandbox, detect_sandbox
+from autograder.release.stubs import solution_lines
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hostile.builders import CASES, CONV, NORM, Case, Env, copy_tree_bytes, good  # noqa: E402
@@ -95,7 +95,7 @@ def short_rubric(path: Path) -> Path:
 def secrets() -> tuple[list[str], list[str]]:
     """Paths of what students must never see, and strings found only in those files."""
     files = [paths.SOLUTION_LAYERS_DIR / "conv.py", paths.SOLUTION_LAYERS_DIR / "norm.py", paths.RUBRIC_FILE,
-             paths.PACKAGE_DIR / "cases.py", paths.PACKAGE_DIR / "paths.py"]
+             paths.PACKAGE_DIR / "checks" / "cases.py", paths.PACKAGE_DIR / "paths.py"]
     markers = []
     for module in ("conv.py", "norm.py"):
         lines = sorted(solution_lines((paths.SOLUTION_LAYERS_DIR / module).read_text(encoding="utf-8")), key=len)
@@ -394,7 +394,7 @@ def test_bubblewrap_mounts_only_what_the_worker_needs(tmp_path):
     binds = [(argv[i], argv[i + 1], argv[i + 2]) for i in range(len(argv) - 2) if argv[i] in ("--ro-bind", "--bind")]
     sources = {source for _, source, _ in binds}
     assert sources <= {"/usr", "/bin", "/lib", "/lib64", "/sbin", "/opt/python", str(paths.REPO_ROOT), str(code), str(job), str(out),
-                       str(Path(paths.PACKAGE_DIR) / "worker.py")}
+                       str(Path(paths.PACKAGE_DIR) / "isolation" / "worker.py")}
     assert [kind for kind, source, _ in binds if source == str(out)] == ["--bind"]  # the only writable one
     assert all(kind == "--ro-bind" for kind, source, _ in binds if source != str(out))
     # A mounted folder holding the grader's package or the solutions gets an empty folder over them.

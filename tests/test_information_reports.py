@@ -11,8 +11,8 @@ import shutil
 import subprocess
 
 from autograder import paths
-from autograder.gradescope import for_gradescope
-from autograder.summary import analyse, terminal_text
+from autograder.gradescope.run import for_gradescope
+from autograder.reports.summary import analyse, terminal_text
 from conftest import autograder_command
 
 

@@ -32,7 +32,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.notebooks import inspect_notebook, release_notebooks
+from autograder.release.notebooks import inspect_notebook, release_notebooks
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from autograder import paths
-from autograder.release import ReleaseError, generate_handout
-from autograder.stubs import MarkerError, find_regions, make_stub, solution_lines
+from autograder.release.handout import ReleaseError, generate_handout
+from autograder.release.stubs import MarkerError, find_regions, make_stub, solution_lines
 
 REFERENCE_MODULES = [paths.SOLUTION_LAYERS_DIR / name for name in paths.STUDENT_MODULES]
 
@@ -81,7 +81,7 @@ def test_given_modules_are_released_unchanged(fresh_release):
 
 
 def test_manifest_lists_the_released_stubs(fresh_release):
-    from autograder.release import sha256_of
+    from autograder.release.handout import sha256_of
 
     lines = dict(reversed(line.split("  ", 1)) for line in (fresh_release / "MANIFEST.sha256").read_text().splitlines())
     for module in paths.STUDENT_MODULES:

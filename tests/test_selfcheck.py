@@ -132,7 +132,7 @@ def test_known_answers_are_the_reference_outputs():
 
 def test_public_shapes_are_not_the_graders_hidden_ones():
     import selfcheck_expected
-    from autograder.cases import cases_for
+    from autograder.checks.cases import cases_for
     from autograder.contract import GROUPS
 
     selfcheck_module = selfcheck_expected.reference_modules()[0]

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from autograder import paths
-from autograder.cases import cases_for
+from autograder.checks.cases import cases_for
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
 from autograder.rubric import load_rubric
-from autograder.summary import (PLOT_NAME, SUMMARY_NAME, ProgressBar, analyse, case_labels, histogram_lines,
+from autograder.reports.summary import (PLOT_NAME, SUMMARY_NAME, ProgressBar, analyse, case_labels, histogram_lines,
                                 split_case, terminal_text, write_summary)
 
 SEED = load_rubric().seed

@@ -311,7 +311,7 @@ for _path in _CFG["secrets"]:  # the exact paths, as if guessed
     if _os.path.exists(_path):
         _found.append("exists:" + _path)
     _check(_path)
-for _name in ("autograder", "autograder.rubric", "autograder.cases", "autograder.paths"):
+for _name in ("autograder", "autograder.rubric", "autograder.checks.cases", "autograder.paths"):
     try:
         __import__(_name)
         _found.append("import:" + _name)

@@ -281,7 +281,7 @@ def _probe(sandbox: Sandbox) -> str | None:
     """Run an empty plan in `sandbox`; return None when it works, else what went wrong."""
     with tempfile.TemporaryDirectory(prefix="autograder-probe-") as root:
         code, job, out = prepare_dirs(Path(root) / "probe")
-        from autograder.plan import write_job  # here: plan imports the rubric, which imports this module
+        from autograder.checks.plan import write_job  # here: plan imports the rubric, which imports this module
 
         write_job({}, job, 1.0)
         try:

@@ -37,9 +37,9 @@ import numpy as np
 
 from autograder import trusted
 from autograder.contract import Group
-from autograder.evaluate import Records, returned_array
+from autograder.checks.evaluate import Records, returned_array
 from autograder.mistakes import MISTAKES, Mistake
-from autograder.plan import Plan
+from autograder.checks.plan import Plan
 from autograder.rubric import Rubric
 
 RUNNING_KEYS = ("running_mean", "running_var")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import trusted
-from autograder.plan import Check, Plan
+from autograder.checks.plan import Check, Plan
 
 MAX_HEADER_BYTES = 1_000_000
 MAX_ARRAY_BYTES = 64 * 1024 * 1024

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import trusted
-from autograder.cases import Case, cases_for
+from autograder.checks.cases import Case, cases_for
 from autograder.contract import VECTORIZED_FUNCTIONS, Group
 from autograder.rubric import Rubric
 

@@ -106,7 +106,7 @@ class Summary:
 @lru_cache(maxsize=8)
 def case_labels(seed: int) -> tuple[str, ...]:
     """Labels of every hidden case and state sequence drawn from `seed`, longest first."""
-    from autograder.cases import cases_for
+    from autograder.checks.cases import cases_for
     from autograder.contract import GROUPS
 
     labels = set()
@@ -360,7 +360,7 @@ def plot_scores(scores: list[float], max_score: float, path: Path) -> None:
 
 def write_summary(rows: list[tuple[str, dict]], out_dir: Path) -> Summary:
     """Write DIR/summary.md and DIR/score_distribution.png; return the summary."""
-    from autograder.report import write_atomic
+    from autograder.reports.files import write_atomic
 
     summary = analyse(rows)
     plot = None

@@ -3,7 +3,7 @@
 `generate_handout(out_dir)` writes everything a student gets (SPEC section 2):
 
     layers/            every module of solutions/layers, solution regions stubbed
-    *.ipynb            the notebooks, released by nbgrader (autograder.notebooks)
+    *.ipynb            the notebooks, released by nbgrader (autograder.release.notebooks)
     collate.sh         the submission packer
     README.md, requirements.txt   from autograder/handout/
     MANIFEST.sha256    SHA-256 of every released file, in `sha256sum` format
@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from autograder import paths
-from autograder.stubs import make_stub
+from autograder.release.stubs import make_stub
 
 
 class ReleaseError(RuntimeError):
@@ -42,7 +42,7 @@ def _write_notebooks(out_dir: Path) -> list[Path]:
     """Release the nbgrader source notebooks of `solutions/` into `out_dir`."""
     if not any(paths.SOLUTIONS_DIR.glob("*.ipynb")):
         return []
-    from autograder.notebooks import release_notebooks
+    from autograder.release.notebooks import release_notebooks
 
     return list(release_notebooks(paths.SOLUTIONS_DIR, out_dir))
 

@@ -1,0 +1,5 @@
+import sys
+
+from autograder.gradescope.run import main
+
+sys.exit(main())
