@@ -27,13 +27,11 @@ from autograder.checks.diagnosis import annotate, build_diagnoser  # diagnosis (
 from autograder.checks.evaluate import Evaluator, InternalError, Outcome, Records, Streams, read_streams
 from autograder.checks.plan import Check, Plan, build_plan, write_job
 from autograder.rubric import Rubric
-from autograder.isolation.sandbox import Sandbox, detect_sandbox, prepare_dirs, run_child
+from autograder.isolation.sandbox import Sandbox, detect_sandbox
+from autograder.isolation.supervisor import run_submission
 from autograder.submission import Submission, read_submission
 from autograder.isolation.worker import Inputs, RecordStream, Worker
 
-# Sandboxes started for one submission at most: the first, and new ones after
-# student code killed the fork server itself.
-MAX_SANDBOXES = 6
 # Names whose mention in layers/conv.py means code that touches the trace hooks
 # the vectorization check counts with.
 TRACE_HOOKS = ("settrace", "setprofile", "gettrace", "getprofile", "monitoring", "PyEval_SetTrace",
@@ -184,8 +182,10 @@ class Grader:
             for item in code.rglob("*"):
                 item.chmod(0o755 if item.is_dir() else 0o644)
             code.chmod(0o755)
-            present = [g for g in GROUPS if submission.module(f"{g.module}.py") is not None]
-            records = self._run(present, code, root / "run")
+            present = [g.name for g in GROUPS if submission.module(f"{g.module}.py") is not None]
+            calls = {name: plan.calls for name, plan in self.plans.items()}
+            records = run_submission(calls, self.job, present, code, root / "run", self.sandbox,
+                                     self.rubric.limits, self.group_workers)
             tests = []
             for group in GROUPS:
                 tests += self._grade_group(group, records.get(group.name), sources)
@@ -203,75 +203,6 @@ class Grader:
             return results
         finally:
             shutil.rmtree(root, ignore_errors=True)
-
-    def _run(self, groups: list[Group], code: Path, root: Path) -> dict[str, Records]:
-        """Run the groups' calls in sandboxes (one, unless student code kills its fork server)."""
-        if not groups:
-            return {}
-        _, job, _ = prepare_dirs(root)
-        for name in ("plan.json", "arrays.bin"):
-            try:
-                os.link(self.job / name, job / name)
-            except OSError:
-                shutil.copyfile(self.job / name, job / name)
-        start = {g.name: 0 for g in groups}
-        extra: dict[str, dict[str, dict]] = defaultdict(dict)  # the grader's own crash records
-        skip: dict[str, set[str]] = defaultdict(set)  # functions not to run again, per group
-        retried: set[tuple[str, str]] = set()
-        parallel, ended, tail, outs = self.group_workers, "", "", []
-        for attempt in range(MAX_SANDBOXES):
-            argument = json.dumps({"start": start, "parallel": parallel, "attempt": attempt,
-                                   "skip": {g: sorted(f) for g, f in skip.items()}})
-            # A fresh output folder each time: what a stopped sandbox left (a flood of files)
-            # is not counted against the next one.
-            out = root / f"out{attempt}"
-            out.mkdir(mode=0o755)
-            outs.append(out)
-            result = run_child(self.sandbox, code, job, out, self.rubric.limits, argument)
-            tail = (result.stdout_tail + result.stderr_tail)[-1500:]
-            streams = read_streams(*outs)
-            if (out / "server.done").is_file() and result.returncode == 0 and not result.timed_out \
-                    and not result.stopped:
-                break
-            # The server itself was killed (or stopped at a limit): carry on after the calls
-            # it had finished. A call that was running when it happened gets one more try,
-            # alone; running at a second death, it is blamed and its function not run again.
-            ended = result.describe_end()
-            running = streams.started_by_attempt.get(attempt, {})
-            start, suspects = {}, set()
-            for name, first in self._resume_points(streams, extra, [g.name for g in groups]).items():
-                call = self.plans[name].calls[first]
-                if call["id"] in running.get(name, []):
-                    if (name, call["id"]) in retried or attempt == MAX_SANDBOXES - 1:
-                        extra[name][call["id"]] = {"status": "crashed", "reason": (
-                            f"the whole grading process was stopped twice while it ran ({ended}): does your "
-                            "code kill processes, or use too much memory?")}
-                        skip[name].add(call["func"])
-                        first += 1
-                    else:
-                        retried.add((name, call["id"]))
-                        suspects.add(name)
-                if first < len(self.plans[name].calls):
-                    start[name] = first
-            if not start:
-                break
-            # Groups that were not running a suspect call go first.
-            start = dict(sorted(start.items(), key=lambda item: item[0] in suspects))
-            parallel = 1  # one group at a time: the next death names its call
-        else:
-            ended = f"{ended}; your code stopped the grading process {MAX_SANDBOXES} times"
-        return {g.name: streams.group(g.name, extra[g.name], ended, tail) for g in groups}
-
-    def _resume_points(self, streams: Streams, extra: dict[str, dict[str, dict]], names: list[str]) -> dict[str, int]:
-        """Per unfinished group of NAMES, the index of its first call without a record."""
-        points = {}
-        for name in names:
-            done = set(streams.records.get(name, {})) | set(extra.get(name, {}))
-            for index, call in enumerate(self.plans[name].calls):
-                if call["id"] not in done:
-                    points[name] = index
-                    break
-        return points
 
     def _visibility(self, check_case: str) -> str:
         feedback = self.rubric.feedback
