@@ -16,8 +16,10 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder.grade import Grader, TestResult, build_results
-from autograder.reports.files import grades_csv, remove_stale_temporaries, write_atomic, write_submission
+from autograder.grade import Grader
+from autograder.reports.files import remove_stale_temporaries, write_atomic, write_submission
+from autograder.reports.grades import grades_csv
+from autograder.reports.results import failure_results
 from autograder.rubric import Rubric, load_rubric
 from autograder.submission import submission_name
 
@@ -49,11 +51,6 @@ def unique_names(submissions: list[Path]) -> list[str]:
         taken.add(candidate)
         names.append(candidate)
     return names
-
-
-def failure_results(name: str, reason: str, rubric: Rubric, seed: int) -> dict:
-    test = TestResult("grading: submission could be graded", "grading", "grading", False, reason, "visible")
-    return build_results(name, [test], [reason], 0.0, rubric, seed, "none")
 
 
 def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool = False,
@@ -99,8 +96,7 @@ def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool
                     results = grader.grade(path)
                 except Exception:  # a grader bug must not cost the other submissions
                     results = failure_results(name, "internal error of the autograder while grading this "
-                                                    "submission:\n" + traceback.format_exc(), rubric, seed)
-                    results["extra_data"]["internal_error"] = True
+                                                    "submission:\n" + traceback.format_exc(), rubric.max_score, seed)
                 results["extra_data"]["submission"] = name
                 write_submission(out_dir, name, results)
                 if progress:

@@ -15,7 +15,7 @@ class Group:
     module: str  # "conv" or "norm": layers/<module>.py
     forward: str
     backwards: tuple[str, ...]
-    kind: str  # "conv", "batchnorm", "norm" or "groupnorm": how the forward is called
+    signature: str  # "conv", "batchnorm", "norm" or "groupnorm": how the forward is called
     inputs: tuple[str, ...]  # differentiable inputs, in argument order
     grads: tuple[str, ...]  # names of the backward's outputs, same order
 
@@ -24,20 +24,20 @@ class Group:
         return (self.forward,) + self.backwards
 
 
-_CONV = dict(module="conv", kind="conv", inputs=("x", "w", "b"), grads=("dx", "dw", "db"))
+_CONV = dict(module="conv", signature="conv", inputs=("x", "w", "b"), grads=("dx", "dw", "db"))
 _NORM = dict(module="norm", inputs=("x", "gamma", "beta"), grads=("dx", "dgamma", "dbeta"))
 
 GROUPS = (
     Group("conv_naive", forward="conv_forward_naive", backwards=("conv_backward_naive",), **_CONV),
     Group("conv_fast", forward="conv_forward_fast", backwards=("conv_backward_fast",), **_CONV),
     Group("batchnorm", forward="batchnorm_forward", backwards=("batchnorm_backward", "batchnorm_backward_alt"),
-          kind="batchnorm", **_NORM),
+          signature="batchnorm", **_NORM),
     Group("spatial_batchnorm", forward="spatial_batchnorm_forward", backwards=("spatial_batchnorm_backward",),
-          kind="batchnorm", **_NORM),
-    Group("layernorm", forward="layernorm_forward", backwards=("layernorm_backward",), kind="norm", **_NORM),
+          signature="batchnorm", **_NORM),
+    Group("layernorm", forward="layernorm_forward", backwards=("layernorm_backward",), signature="norm", **_NORM),
     Group("groupnorm", forward="spatial_groupnorm_forward", backwards=("spatial_groupnorm_backward",),
-          kind="groupnorm", **_NORM),
-    Group("instancenorm", forward="instancenorm_forward", backwards=("instancenorm_backward",), kind="norm", **_NORM),
+          signature="groupnorm", **_NORM),
+    Group("instancenorm", forward="instancenorm_forward", backwards=("instancenorm_backward",), signature="norm", **_NORM),
 )
 
 GRADED_FUNCTIONS = tuple(f for group in GROUPS for f in group.functions)

@@ -43,7 +43,7 @@ for path in (REPO, REPO / "tests"):
 from autograder import trusted  # noqa: E402
 from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS  # noqa: E402
 from autograder.checks.evaluate import Evaluator, Records  # noqa: E402
-from autograder.grade import run_in_process, run_reference  # noqa: E402
+from autograder.checks.reference import run_in_process, run_reference  # noqa: E402
 from autograder.checks.plan import write_job  # noqa: E402
 from autograder.checks.plan import Check, Plan, build_plan  # noqa: E402
 from autograder.rubric import Rubric, load_rubric  # noqa: E402
@@ -119,22 +119,22 @@ def _worst(errors: list[tuple[float | None, str]]) -> tuple[float | None, str]:
 def measure_check(check: Check, plan: Plan, student: Records, reference: Records, tol: dict) -> tuple[float | None, str]:
     """Error of one check, as the grader measures it (evaluate.Evaluator's comparisons)."""
     group, data = plan.group, check.data
-    if check.kind == "output":
+    if check.method == "output":
         return _error(_returned(student, data["call"], 0), _returned(reference, data["call"], 0),
                       tol["forward_rtol"], tol["forward_atol"])
-    if check.kind == "grads":
+    if check.method == "grads":
         return _worst([_error(_returned(student, data["call"], k), _returned(reference, data["call"], k),
                               tol["backward_rtol"], tol["backward_atol"]) for k in range(len(group.grads))])
-    if check.kind == "numerical":
+    if check.method == "numerical":
         return _numerical_error(check, plan, student, tol)
-    if check.kind == "state":
+    if check.method == "state":
         return _worst([_error(_running(student, call, key), _running(reference, call, key),
                               tol["forward_rtol"], tol["forward_atol"])
                        for call in data["calls"] for key in ("running_mean", "running_var")])
-    if check.kind == "test_mode":
+    if check.method == "test_mode":
         return _error(_returned(student, data["call"], 0), _returned(reference, data["call"], 0),
                       tol["forward_rtol"], tol["forward_atol"])
-    raise ValueError(check.kind)
+    raise ValueError(check.method)
 
 
 def _numerical_error(check: Check, plan: Plan, student: Records, tol: dict) -> tuple[float | None, str]:
@@ -184,16 +184,16 @@ class Bench:
             records = run_plan(plan, modules, self.work / name / group_name)
             evaluator = Evaluator(plan, records, self.reference[group_name], tol)
             for check in plan.checks:
-                if check.kind not in KIND_TO_TOLERANCE and not check.kind.startswith("purity"):
+                if check.method not in KIND_TO_TOLERANCE and not check.method.startswith("purity"):
                     continue  # interleaved calls, vectorization: counts and self-comparisons, no margin
                 outcome = evaluator.run(check)
                 passed = outcome.passed
-                if check.kind.startswith("purity"):
+                if check.method.startswith("purity"):
                     modified = "modified its input" in outcome.message
                     rows.append(Measured(name, check.function, "purity", check.name, None, not modified,
                                          "modifies an input" if modified else ""))
                     continue
-                tolerance = KIND_TO_TOLERANCE[check.kind]
+                tolerance = KIND_TO_TOLERANCE[check.method]
                 error, note = measure_check(check, plan, records, self.reference[group_name], tol)
                 rtol = tol[TOLERANCES[tolerance][1]]
                 if passed and (error is None or error > rtol):

@@ -23,13 +23,14 @@ from autograder import trusted
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
 from autograder.checks.diagnosis import Diagnoser, annotate, build_diagnoser, describe, same, student_observation
 from autograder.checks.evaluate import Records
-from autograder.grade import TestResult as Result, run_in_process, run_reference
+from autograder.checks.reference import run_in_process, run_reference
+from autograder.reports.results import TestResult as Result
 from autograder.mistakes import BY_ID, MISTAKES, Mistake
 from autograder.mistakes import norm as norm_mistakes
 from autograder.checks.plan import build_plan, write_job
-from autograder.reports.files import grades_csv
+from autograder.reports.grades import grades_csv
 from autograder.rubric import load_rubric
-from autograder.reports.summary import analyse, case_labels, markdown, split_case
+from autograder.reports.summary import analyse, markdown
 from catalogue import load_module, load_variants
 
 # Bug-catalogue variant -> {function: the ids of autograder/mistakes/ that are right for it}.
@@ -236,12 +237,12 @@ def test_several_matching_mistakes_are_named_as_one_of(setup, tmp_path):
 def test_hints_go_to_the_failing_tests_only_with_their_visibility(setup, tmp_path):
     _, plans, diagnoser = setup
     records = _variant_records(plans["layernorm"], "bug_ln_eps_outside_sqrt", tmp_path)
-    tests = [Result("layernorm_forward: output, case a", "layernorm_forward", "output", False, "out: wrong",
+    tests = [Result("layernorm_forward", "output", "output, case a", False, "out: wrong",
                         "after_published", case="a"),
-             Result("layernorm_forward: output, case b", "layernorm_forward", "output", True, "ok", "visible"),
-             Result("layernorm_backward: gradients", "layernorm_backward", "reference", False, "dx: wrong",
+             Result("layernorm_forward", "output", "output, case b", True, "ok", "visible"),
+             Result("layernorm_backward", "reference", "gradients", False, "dx: wrong",
                         "visible"),
-             Result("layernorm_forward: purity", "layernorm_forward", "purity", False, "not credited", "visible")]
+             Result("layernorm_forward", "purity", "purity", False, "not credited", "visible")]
     ids = annotate(diagnoser, tests, {"layernorm": records, "batchnorm": Records(tmp_path / "absent")})
     assert ids == {"layernorm_forward": ["ln_eps_outside_sqrt"]}
     hint = BY_ID["ln_eps_outside_sqrt"].hint
@@ -251,9 +252,9 @@ def test_hints_go_to_the_failing_tests_only_with_their_visibility(setup, tmp_pat
     assert annotate(None, tests, {}) == {}
     # When only a test without a case fails (an input changed in place), the hint goes there.
     records = _variant_records(plans["layernorm"], "bug_ln_modifies_x", tmp_path / "in_place")
-    tests = [Result("layernorm_forward: output, case a", "layernorm_forward", "output", True, "ok", "after_published",
+    tests = [Result("layernorm_forward", "output", "output, case a", True, "ok", "after_published",
                     case="a"),
-             Result("layernorm_forward: purity", "layernorm_forward", "purity", False, "x changed", "visible")]
+             Result("layernorm_forward", "purity", "purity", False, "x changed", "visible")]
     assert annotate(diagnoser, tests, {"layernorm": records}) == {"layernorm_forward": ["ln_centres_x_in_place"]}
     assert BY_ID["ln_centres_x_in_place"].hint in tests[1].output and tests[0].output == "ok"
 
@@ -313,7 +314,6 @@ def test_catalogue_bug_feedback_names_its_mistake(catalogue_batch, name):
         failing = [t for t in results["tests"] if t["tags"] == [function] and t["status"] != "passed"]
         named = [t["name"] for t in failing if any(h in t["output"] for h in hints)]
         # Every failing test of a hidden case names it (or, when none fails, every failing test).
-        labels = case_labels(results["extra_data"]["seed"])
-        cases = [t["name"] for t in failing if split_case(t["name"], labels)[1]]
+        cases = [t["name"] for t in failing if t["extra_data"]["case"]]
         assert named and named == (cases or [t["name"] for t in failing]), function
     assert not any("Diagnosis (" in t["output"] for t in results["tests"] if t["status"] == "passed")

@@ -14,7 +14,7 @@ import pytest
 from autograder import paths
 from autograder.batch import grade_all, unique_names
 from autograder.contract import GRADED_FUNCTIONS
-from autograder.grade import calls_function
+from autograder.checks.source import calls_function
 from autograder.rubric import load_rubric
 from autograder.isolation.sandbox import detect_sandbox
 

@@ -181,7 +181,7 @@ def test_standard_library_only():
 
 def test_released_notebooks_carry_the_record_and_both_readings_agree(released_handout, tmp_path):
     """collate.sh reads the record in the notebook; the grader the released notebook: same findings."""
-    from autograder.release.notebooks import inspect_notebook
+    from autograder.checks.notebooks import inspect_notebook
 
     names = sorted(p.name for p in released_handout.glob("*.ipynb"))
     assert names

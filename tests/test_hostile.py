@@ -19,7 +19,7 @@ checks that the fallback says so loudly. The batches run side by side (most
 of their time is spent waiting on short time limits). Another test kills the
 grader in the middle of a batch and reruns it. Two cases hold the grader to
 defects found and fixed here: a zeros forward with a zeros backward earns no
-numerical-gradient points (grade.gate_numerical), and answers worked out at
+numerical-gradient points (checks/gates.py gate_numerical), and answers worked out at
 import earn no vectorization points (the traced calls' inputs are drawn when
 each call starts).
 

@@ -12,13 +12,15 @@ import subprocess
 
 from autograder import paths
 from autograder.gradescope.run import for_gradescope
+from autograder.reports.results import TestResult
 from autograder.reports.summary import analyse, terminal_text
 from conftest import autograder_command
 
 
-def a_test(name: str, score: float, maximum: float, output: str = "") -> dict:
-    return {"name": name, "score": score, "max_score": maximum, "status": "passed" if score >= maximum and
-            not output.startswith("- ") else "failed", "output": output}
+def a_test(function: str, check: str, score: float, maximum: float, output: str = "") -> dict:
+    """One test of a results.json, as the grader writes it (reports.results)."""
+    passed = score >= maximum and not output.startswith("- ")
+    return TestResult(function, "test", check, passed, output, "visible", score=score, max_score=maximum).to_json()
 
 
 NOTEBOOK = "notebooks: ConvolutionalLayers.ipynb run, saved and completed"
@@ -31,9 +33,10 @@ def results(score: float, tests: list[dict]) -> dict:
 
 def submission(cheap_lost: float, dear_lost: float, notebook_done: bool) -> dict:
     tests = [
-        a_test("layernorm_forward: leaves its inputs unchanged", 1 - cheap_lost, 1.0),
-        a_test("conv_backward_naive: gradients match the reference", 9 - dear_lost, 9.0),
-        a_test(NOTEBOOK, 0.0, 0.0, "ok: run" if notebook_done else "- has NOT BEEN RUN"),
+        a_test("layernorm_forward", "leaves its inputs unchanged", 1 - cheap_lost, 1.0),
+        a_test("conv_backward_naive", "gradients match the reference", 9 - dear_lost, 9.0),
+        a_test("notebooks", "ConvolutionalLayers.ipynb run, saved and completed", 0.0, 0.0,
+               "ok: run" if notebook_done else "- has NOT BEEN RUN"),
     ]
     return results(10 - cheap_lost - dear_lost, tests)
 

@@ -32,7 +32,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.release.notebooks import inspect_notebook, release_notebooks
+from autograder.checks.notebooks import inspect_notebook
+from autograder.release.notebooks import release_notebooks
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"

@@ -13,8 +13,9 @@ from autograder import paths
 from autograder.checks.cases import cases_for
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
 from autograder.rubric import load_rubric
-from autograder.reports.summary import (PLOT_NAME, SUMMARY_NAME, ProgressBar, analyse, case_labels, histogram_lines,
-                                split_case, terminal_text, write_summary)
+from autograder.reports.results import TestResult, read_tests
+from autograder.reports.summary import (PLOT_NAME, SUMMARY_NAME, ProgressBar, analyse, histogram_lines, terminal_text,
+                                        write_summary)
 
 SEED = load_rubric().seed
 CONV = next(g for g in GROUPS if g.name == "conv_naive")
@@ -22,24 +23,30 @@ LABELS = [c.label for c in cases_for(CONV, SEED)[0]]
 CHECK = "conv_backward_naive: gradients match the reference"
 
 
+def a_test(check: str, passed: bool, case: str = "", category: str = "reference") -> dict:
+    """One test of a results.json, as the grader writes it (reports.results)."""
+    return TestResult("conv_backward_naive", category, check, passed, "", "visible", case, float(passed), 1.0).to_json()
+
+
 def results(score: float, failed_cases: set[int] = frozenset(), error: bool = False) -> dict:
     """A results.json with one test per conv case (failing the given ones) and one caseless test."""
-    tests = [{"name": f"{CHECK}, {label}", "score": 0.0 if i in failed_cases else 1.0, "max_score": 1.0,
-              "status": "failed" if i in failed_cases else "passed", "output": ""}
-             for i, label in enumerate(LABELS)]
-    tests.append({"name": "conv_backward_naive: leaves dout unchanged", "score": 1.0, "max_score": 1.0,
-                  "status": "passed", "output": ""})
+    tests = [a_test("gradients match the reference", i not in failed_cases, label) for i, label in enumerate(LABELS)]
+    tests.append(a_test("leaves dout unchanged", True, category="purity"))
     extra = {"seed": SEED, "function_scores": {"conv_backward_naive": score}}
     if error:
         extra["internal_error"] = True
     return {"score": score, "max_score": 100.0, "tests": tests, "extra_data": extra}
 
 
-def test_split_case_strips_the_hidden_case_label():
-    labels = case_labels(SEED)
-    assert split_case(f"{CHECK}, {LABELS[1]}", labels) == (CHECK, LABELS[1])
-    assert split_case("conv_forward_fast: vectorized (no Python loop over N, H' or W')", labels) == \
-        ("conv_forward_fast: vectorized (no Python loop over N, H' or W')", "")
+def test_the_check_and_the_case_of_a_test_come_from_its_fields_not_its_name():
+    test = read_tests({"tests": [a_test("gradients match the reference", False, LABELS[1])]})[0]
+    assert (test.name, test.check_name, test.case) == (f"{CHECK}, {LABELS[1]}", CHECK, LABELS[1])
+    caseless = TestResult("conv_forward_fast", "vectorized", "vectorized (no Python loop over N, H' or W')", True,
+                          "", "visible")
+    assert caseless.name == caseless.check_name == "conv_forward_fast: vectorized (no Python loop over N, H' or W')"
+    # A name is never split: a check whose words end like a case label stays whole.
+    tricky = read_tests({"tests": [a_test(f"looks like a case, {LABELS[0]}", True)]})[0]
+    assert (tricky.check, tricky.case) == (f"looks like a case, {LABELS[0]}", "")
 
 
 def test_failures_per_check_and_per_case_worst_first():

@@ -123,7 +123,7 @@ def norm_cases(group: Group, rng: np.random.Generator) -> list[Case]:
         arrays = {"x": _data(rng, shape, small), **_affine(rng, features, (features,)),
                   "dout": rng.standard_normal(shape)}
         param = {} if eps is None else {"eps": eps}
-        if group.kind == "batchnorm":
+        if group.signature == "batchnorm":
             param = {"mode": "train", **param}
         cases.append(Case(_norm_label(shape, eps, small), arrays, param))
     return cases
@@ -131,7 +131,7 @@ def norm_cases(group: Group, rng: np.random.Generator) -> list[Case]:
 
 def state_sequences(group: Group, rng: np.random.Generator) -> list[StateSequence]:
     """Two sequences for the batch-norm groups: default eps/momentum, and explicit ones."""
-    if group.kind != "batchnorm":
+    if group.signature != "batchnorm":
         return []
     spatial = group.name == "spatial_batchnorm"
     shapes = [(5, 4), (6, 3)] if not spatial else [(2, 3, 2, 3), (3, 2, 2, 2)]
@@ -152,5 +152,5 @@ def group_rng(seed: int, group: Group) -> np.random.Generator:
 
 def cases_for(group: Group, seed: int) -> tuple[list[Case], list[StateSequence]]:
     rng = group_rng(seed, group)
-    cases = conv_cases(rng) if group.kind == "conv" else norm_cases(group, rng)
+    cases = conv_cases(rng) if group.signature == "conv" else norm_cases(group, rng)
     return cases, state_sequences(group, rng)

@@ -230,7 +230,7 @@ class Diagnoser:
     # -- once per batch ------------------------------------------------------------------------
     def _add_group(self, plan: Plan) -> None:
         group = plan.group
-        checked = {check.data.get("call") for check in plan.checks if check.kind in ("output", "grads")}
+        checked = {check.data.get("call") for check in plan.checks if check.method in ("output", "grads")}
         for name in group.functions:
             forward = name == group.forward
             calls = [call for call in plan.calls if call["func"] == name and
@@ -347,7 +347,7 @@ def describe(mistakes: list[Mistake]) -> str:
 def annotate(diagnoser: Diagnoser | None, tests: list, records: dict[str, Records]) -> dict[str, list[str]]:
     """Add the diagnosis to the failing tests of every diagnosed function; return the ids by function.
 
-    TESTS are grade.TestResult, changed in place: the hint goes at the end of the output of each
+    TESTS are reports.results.TestResult, changed in place: the hint goes at the end of the output of each
     failing test of a hidden case of the function (where the values it explains are shown), or, when
     no such test fails (an input changed in place: only the purity test fails), of each failing test
     of the function. It is shown exactly where, and when, that test's feedback is (Gradescope

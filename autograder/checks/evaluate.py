@@ -279,7 +279,7 @@ class Evaluator:
         return self.reference.array(record["returned"][k]["file"])
 
     def run(self, check: Check) -> Outcome:
-        return getattr(self, "check_" + check.kind)(check)
+        return getattr(self, "check_" + check.method)(check)
 
     def _function_of(self, call_id: str) -> str:
         return next(call["func"] for call in self.plan.calls if call["id"] == call_id)

@@ -22,15 +22,21 @@ from autograder.rubric import Rubric
 
 @dataclass
 class Check:
-    """One test of the results: its function, rubric category, name and what to compare."""
+    """One test of the results: its function, rubric category, what it checks (in words, without
+    the case), how it is judged (`method`: Evaluator.check_<method>, on `data`) and its case."""
 
     function: str
     category: str
-    name: str
-    kind: str  # output, grads, numerical, purity_forward, purity_backward, interleaved, second_call, state,
-    #            test_mode, vectorized
+    check: str
+    method: str  # output, grads, numerical, purity_forward, purity_backward, interleaved, second_call, state,
+    #              test_mode, vectorized
     data: dict
     case: str = ""
+
+    @property
+    def name(self) -> str:
+        """The test's name: "function: check, case" (reports.results.TestResult.name)."""
+        return f"{self.function}: {self.check}" + (f", {self.case}" if self.case else "")
 
 
 @dataclass
@@ -78,7 +84,7 @@ def _forward_args(plan: Plan, key: str, case: Case, perturbed: tuple[str, str, n
             args.append(plan.add_array(perturbed[1], perturbed[2]))
         else:
             args.append({"array": f"{key}_{name}"})
-    if group.kind == "groupnorm":
+    if group.signature == "groupnorm":
         args.append({"value": case.groups})
     args.append({"value": case.param})
     return args
@@ -96,14 +102,12 @@ def build_plan(group: Group, seed: int, rubric: Rubric) -> Plan:
             plan.add_array(f"{key}_{name}", value)
         forward = plan.add_call(f"{key}_fwd", group.forward, _forward_args(plan, key, case), 2, keep_cache=True)
         forward_ids.append(forward)
-        plan.checks.append(Check(group.forward, "output", f"{group.forward}: output matches the reference, "
-                                 f"{case.label}", "output", {"call": forward}, case.label))
+        plan.checks.append(Check(group.forward, "output", "output matches the reference", "output", {"call": forward}, case.label))
         for k, backward_name in enumerate(group.backwards):
             backward = plan.add_call(f"{key}_bwd{k}", backward_name,
                                      [{"array": f"{key}_dout"}, {"cache": forward}], 3)
             backward_ids[backward_name].append(backward)
-            plan.checks.append(Check(backward_name, "reference", f"{backward_name}: gradients match the reference, "
-                                     f"{case.label}", "grads", {"call": backward}, case.label))
+            plan.checks.append(Check(backward_name, "reference", "gradients match the reference", "grads", {"call": backward}, case.label))
         if i < int(tol["numerical_cases"]):
             pairs = []
             for name in group.inputs:
@@ -124,15 +128,15 @@ def build_plan(group: Group, seed: int, rubric: Rubric) -> Plan:
             for k, backward_name in enumerate(group.backwards):
                 plan.checks.append(Check(
                     backward_name, "numerical",
-                    f"{backward_name}: gradients match numerical gradients of your {group.forward}, {case.label}",
+                    f"gradients match numerical gradients of your {group.forward}",
                     "numerical", {"call": f"{key}_bwd{k}", "pairs": pairs, "key": key,
                                   "forward": forward}, case.label))
     repeat = plan.add_call("c0_repeat", group.forward, _forward_args(plan, "c0", cases[0]), 2)
-    plan.checks.append(Check(group.forward, "purity", f"{group.forward}: leaves its inputs unchanged and gives "
+    plan.checks.append(Check(group.forward, "purity", "leaves its inputs unchanged and gives "
                              "the same result twice", "purity_forward",
                              {"calls": forward_ids, "repeat": [forward_ids[0], repeat]}))
     for backward_name, ids in backward_ids.items():
-        plan.checks.append(Check(backward_name, "purity", f"{backward_name}: leaves dout unchanged",
+        plan.checks.append(Check(backward_name, "purity", "leaves dout unchanged",
                                  "purity_backward", {"calls": ids}))
     add_interleaved(plan, cases[0], rng)
     for j, sequence in enumerate(sequences):
@@ -145,11 +149,10 @@ def build_plan(group: Group, seed: int, rubric: Rubric) -> Plan:
             args = [plan.add_array(f"s{j}_x{t}", batch), {"array": f"s{j}_gamma"}, {"array": f"s{j}_beta"}, param]
             ids.append(plan.add_call(f"s{j}_{t}", group.forward, args, 2))
         trains = len(ids) - 1
-        plan.checks.append(Check(group.forward, "state", f"{group.forward}: running averages after {trains} train "
-                                 f"calls, {sequence.label}", "state", {"calls": ids[:-1], "init": sequence.init},
+        plan.checks.append(Check(group.forward, "state", f"running averages after {trains} train calls", "state", {"calls": ids[:-1], "init": sequence.init},
                                  sequence.label))
-        plan.checks.append(Check(group.forward, "state", f"{group.forward}: test mode uses the running averages and "
-                                 f"leaves bn_param unchanged, {sequence.label}", "test_mode",
+        plan.checks.append(Check(group.forward, "state", "test mode uses the running averages and leaves bn_param unchanged",
+                                 "test_mode",
                                  {"call": ids[-1], "previous": ids[-2], "init": sequence.init}, sequence.label))
     if group.forward in VECTORIZED_FUNCTIONS:
         add_vectorized(plan, rubric)
@@ -166,19 +169,19 @@ def add_interleaved(plan: Plan, case: Case, rng: np.random.Generator) -> None:
     """
     group = plan.group
     param = {"dict": "interleaved", "init": case.param}
-    extra = [{"value": case.groups}] if group.kind == "groupnorm" else []
+    extra = [{"value": case.groups}] if group.signature == "groupnorm" else []
     first = [{"array": f"c0_{name}"} for name in group.inputs] + extra + [param]
     other = [plan.add_array(f"i1_{name}", rng.standard_normal(case.arrays[name].shape) + 0.5)
              for name in group.inputs] + extra + [param]
     plan.add_call("i0_fwd", group.forward, first, 2, keep_cache=True)
     plan.add_call("i1_fwd", group.forward, other, 2, keep_cache=True)
     plan.checks.append(Check(
-        group.forward, "purity", f"{group.forward}: right again when called on new inputs of the same shapes "
+        group.forward, "purity", "right again when called on new inputs of the same shapes "
         "(nothing remembered between calls)", "second_call", {"call": "i1_fwd", "first": "c0_fwd"}, ""))
     for k, backward_name in enumerate(group.backwards):
         plan.add_call(f"i0_bwd{k}", backward_name, [{"array": "c0_dout"}, {"cache": "i0_fwd"}], 3)
         plan.checks.append(Check(
-            group.forward, "purity", f"{group.forward}: its cache stays valid when it is called again with the "
+            group.forward, "purity", "its cache stays valid when it is called again with the "
             f"same param dict before {backward_name}", "interleaved",
             {"call": f"i0_bwd{k}", "alone": f"c0_bwd{k}", "backward": backward_name}, ""))
 
@@ -211,6 +214,6 @@ def add_vectorized(plan: Plan, rubric: Rubric) -> None:
             forward_ids.setdefault(dimension, []).append(f"{key}_fwd")
             backward_ids.setdefault(dimension, []).append(f"{key}_bwd")
     for function, ids in ((group.forward, forward_ids), (group.backwards[0], backward_ids)):
-        plan.checks.append(Check(function, "vectorized", f"{function}: vectorized (no Python loop over N, H' "
+        plan.checks.append(Check(function, "vectorized", "vectorized (no Python loop over N, H' "
                                  "or W'; checked by counting the lines run as they grow)", "vectorized",
                                  {"calls": ids, "sizes": sizes}, ""))

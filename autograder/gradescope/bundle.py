@@ -21,13 +21,13 @@ The zip is reproducible: sorted members with fixed dates.
 """
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 import tomllib
 import zipfile
 from pathlib import Path
 
 from autograder import paths
+from autograder.reports.files import write_bytes_atomic
 
 SCRIPTS_DIR = paths.PACKAGE_DIR / "gradescope" / "scripts"
 PYPROJECT = paths.REPO_ROOT / "pyproject.toml"
@@ -134,25 +134,17 @@ def bundle_members() -> dict[str, Path | bytes]:
 
 
 def build_bundle(out: Path) -> dict[str, Path | bytes]:
-    """Write the bundle zip to `out` (replacing it); return its members."""
+    """Write the bundle zip to `out` (replacing it, atomically); return its members."""
     members = bundle_members()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in sorted(members):
-                source = members[name]
-                data = source if isinstance(source, bytes) else source.read_bytes()
-                info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                mode = 0o755 if name in EXECUTABLES else 0o644
-                info.external_attr = (0o100000 | mode) << 16
-                archive.writestr(info, data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(members):
+            source = members[name]
+            data = source if isinstance(source, bytes) else source.read_bytes()
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            mode = 0o755 if name in EXECUTABLES else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            archive.writestr(info, data)
+    write_bytes_atomic(Path(out), buffer.getvalue(), mode=0o644)
     return members

@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from autograder import paths
+from autograder.reports.results import grading_failed, read_tests
 
 DEFAULT_ROOT = "/autograder"
 TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
@@ -97,12 +98,11 @@ def gradescope_rubric(rubric):
 def function_summary(results: dict) -> str:
     """Per-function score and tests passed, as text for the always-visible top-level output."""
     rows: dict[str, list[float]] = {}
-    for test in results.get("tests", []):
-        function = test["name"].split(":", 1)[0]
-        row = rows.setdefault(function, [0.0, 0.0, 0, 0])
-        row[0] += test.get("score", 0.0)
-        row[1] += test.get("max_score", 0.0)
-        row[2] += test.get("status") == "passed"
+    for test in read_tests(results):
+        row = rows.setdefault(test.function, [0.0, 0.0, 0, 0])
+        row[0] += test.score
+        row[1] += test.max_score
+        row[2] += test.passed
         row[3] += 1
     width = max([len(f) for f in rows] + [8])
     lines = [f"Score: {results['score']:g} / {results.get('max_score', 0):g}", "",
@@ -176,9 +176,7 @@ def failure(reason: str, elapsed: float) -> dict:
     """results.json when grading itself failed: score 0 and the reason, visible."""
     text = f"Your submission could not be graded: {reason}"
     return {"score": 0.0, "execution_time": round(elapsed, 2), "output": text, "stdout_visibility": "hidden",
-            "tests": [{"name": "grading: submission could be graded", "score": 0.0, "max_score": 0.0,
-                       "status": "failed", "output": text, "visibility": "visible"}],
-            "extra_data": {"internal_error": True}}
+            "tests": [grading_failed(text).to_json()], "extra_data": {"internal_error": True}}
 
 
 def run(root: Path, rubric_path: Path | None = None) -> dict:
@@ -228,8 +226,7 @@ def selftest() -> int:
             shutil.copyfile(paths.SOLUTION_LAYERS_DIR / module, layers / module)
         results = run(Path(root))
     maximum = results.get("extra_data", {}).get("max_score")
-    failed = [t["name"] for t in results.get("tests", []) if t.get("status") != "passed"
-              and not t["name"].startswith("notebooks:")]
+    failed = [t.name for t in read_tests(results) if not t.passed and t.function != "notebooks"]
     if failed or maximum is None or abs(results["score"] - maximum) > 1e-6:
         print(f"selftest: FAILED: the reference solution scored {results['score']} / {maximum}; failed: "
               + ", ".join(failed), file=sys.stderr)

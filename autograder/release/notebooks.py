@@ -1,4 +1,4 @@
-"""The nbgrader notebooks: release them, and look inside submitted ones.
+"""Release the nbgrader notebooks.
 
 `release_notebooks(source_dir, out_dir)` runs nbgrader's own
 `generate_assignment` on the source notebooks of `source_dir` (only the
@@ -7,26 +7,18 @@ released notebooks into `out_dir`. nbgrader replaces solution regions by
 `raise NotImplementedError()` / "YOUR ANSWER HERE", clears outputs, locks the
 read-only cells and records checksums. The result is byte-for-byte the same on
 every run and every machine: nbgrader's output depends only on the notebooks,
-and we re-serialize it in a canonical form.
-
-`inspect_notebook(submitted, released)` reads a student's notebook (never
-executes it) and reports whether it is a valid notebook and whether it is run,
-saved and completed. That judgement is `layers/handin.py`'s (given code, the
-grader's trusted copy): collate.sh runs the same module on the student's
-machine, so both report the same findings, in the same words. Every released
-notebook records its nbgrader cells in its metadata (handin.RECORD_KEY) for
-collate.sh, which has no released copy to compare with.
+and we re-serialize it in a canonical form. Every released notebook records
+its nbgrader cells in its metadata (handin.RECORD_KEY) for collate.sh, which
+has no released copy to compare with; the grader's side is checks/notebooks.py.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import nbformat
 
@@ -87,7 +79,7 @@ def _canonical(nb: nbformat.NotebookNode) -> str:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-    handin = _handin()
+    handin = trusted.load("handin")
     nb.metadata[handin.RECORD_KEY] = nbformat.NotebookNode({"cells": handin.released_cells(nb)})
     nbformat.validate(nb)
     text = nbformat.writes(nb, version=4)
@@ -149,135 +141,3 @@ def release_notebooks(source_dir: Path, out_dir: Path) -> list[Path]:
             target.write_text(_canonical(nb), encoding="utf-8", newline="\n")
             written.append(target)
     return written
-
-
-# ---------------------------------------------------------------------------
-# Inspecting submitted notebooks
-# ---------------------------------------------------------------------------
-
-
-def _handin():
-    """The grader's trusted copy of layers/handin.py (the definition of "run, saved and completed")."""
-    return trusted.load("handin")
-
-
-def _empty_report(submitted: Path) -> dict[str, Any]:
-    return {
-        "path": str(submitted),
-        "valid": False,
-        "problem": None,
-        "code_cells": 0,
-        "executed_cells": 0,
-        "cells_with_outputs": 0,
-        "executed": False,
-        "executed_in_order": False,
-        "errors": [],
-        "only_not_implemented_errors": True,
-        "findings": [],
-        "unchanged_solutions": [],
-        "changed_solutions": [],
-        "unchanged_answers": [],
-        "changed_answers": [],
-        "modified_locked_cells": [],
-        "missing_cells": [],
-    }
-
-
-def inspect_notebook(submitted: Path, released: Path) -> dict[str, Any]:
-    """Report on a submitted notebook, compared with its released version.
-
-    Reads both files and executes nothing. Never raises because of the
-    submitted file (a missing, huge, non-JSON or non-notebook file gives
-    `valid: False` and a `problem`); the released notebook must be readable.
-
-    Keys of the returned dict:
-    - path: the submitted path, as a string.
-    - valid: the file is JSON and a valid nbformat 4 notebook.
-    - problem: why it is not valid (None when valid). When the file is JSON
-      with a list of cells but fails nbformat's schema, the cells are still
-      inspected.
-    - findings: what keeps it from being run, saved and completed, as
-      `handin.notebook_findings` says (dicts with kind, text, grade_id,
-      ename); the texts name cells by section and first line.
-    - code_cells: number of code cells with some source.
-    - executed_cells: how many of those have an execution_count.
-    - cells_with_outputs: how many of those have at least one output.
-    - executed: every non-empty code cell has an execution_count (and there is
-      at least one), i.e. the notebook has been run through.
-    - executed_in_order: the execution counts increase from top to bottom.
-    - errors: one dict per error output: cell (index), grade_id (or None),
-      ename, evalue.
-    - only_not_implemented_errors: every error is a NotImplementedError.
-    - unchanged_solutions / changed_solutions: grade_ids of the released
-      solution code cells whose source is / is not still the released stub.
-    - unchanged_answers / changed_answers: the same for the manually graded
-      answer cells (markdown, "YOUR ANSWER HERE" when released).
-    - modified_locked_cells: grade_ids of read-only cells whose source
-      differs from the released one.
-    - missing_cells: grade_ids of released nbgrader cells that are not in the
-      submission (deleted, or their metadata removed).
-    Comparisons ignore trailing whitespace and leading or trailing blank lines.
-    """
-    handin = _handin()
-    submitted = Path(submitted)
-    report = _empty_report(submitted)
-    record = handin.released_cells(json.loads(Path(released).read_text(encoding="utf-8")))
-    everything = sorted(entry["id"] for entry in record)
-
-    raw, problem = handin.read_notebook(str(submitted))
-    if raw is None:
-        report["problem"] = problem
-        report["missing_cells"] = everything
-        report["findings"] = [{"kind": "unreadable", "text": problem, "grade_id": None, "ename": None}]
-        return report
-    try:
-        if raw.get("nbformat") != 4:
-            raise ValueError(f"nbformat {raw.get('nbformat')!r}, expected 4")
-        nbformat.validate(nbformat.from_dict(raw))
-        report["valid"] = True
-    except Exception as exc:  # nbformat raises several kinds; all mean "invalid"
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        report["problem"] = f"not a valid nbformat 4 notebook: {message}"
-
-    cells = [cell for cell in raw["cells"] if isinstance(cell, dict)]
-    counts = []
-    for index, cell in enumerate(cells):
-        if not handin.is_code(cell):
-            continue
-        report["code_cells"] += 1
-        if handin.was_run(cell):
-            report["executed_cells"] += 1
-            counts.append(cell["execution_count"])
-        outputs = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
-        if outputs:
-            report["cells_with_outputs"] += 1
-        for output in outputs:
-            if isinstance(output, dict) and output.get("output_type") == "error":
-                report["errors"].append({"cell": index, "grade_id": handin.grade_id(cell),
-                                         "ename": str(output.get("ename", "")),
-                                         "evalue": str(output.get("evalue", ""))})
-
-    findings = handin.notebook_findings(raw, record)
-    report["findings"] = [finding.as_dict() for finding in findings]
-    by_kind: dict[str, list[str]] = {}
-    for finding in findings:
-        if finding.grade_id is not None:
-            by_kind.setdefault(finding.kind, []).append(finding.grade_id)
-    present = {handin.grade_id(cell) for cell in cells}
-    for entry in record:
-        if entry["id"] not in present:
-            continue
-        if entry["kind"] == "solution":
-            key = "unchanged_solutions" if entry["id"] in by_kind.get("unfilled", []) else "changed_solutions"
-            report[key].append(entry["id"])
-        elif entry["kind"] == "answer":
-            key = "unchanged_answers" if entry["id"] in by_kind.get("unanswered", []) else "changed_answers"
-            report[key].append(entry["id"])
-    report["modified_locked_cells"] = by_kind.get("changed", [])
-    report["missing_cells"] = sorted(by_kind.get("deleted", []))
-    report["executed"] = report["code_cells"] > 0 and report["executed_cells"] == report["code_cells"]
-    report["executed_in_order"] = report["executed"] and all(a < b for a, b in zip(counts, counts[1:]))
-    report["only_not_implemented_errors"] = all(
-        error["ename"] == "NotImplementedError" for error in report["errors"]
-    )
-    return report

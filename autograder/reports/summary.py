@@ -4,10 +4,10 @@ The summary answers "what did the class not understand?": the score
 distribution (a text histogram on the terminal and `DIR/score_distribution.png`)
 and, for every check, how many students failed it and how many points they
 lost on it, ranked by points lost (a check worth 0 points, like the notebook
-report, is information: listed apart, never ranked as a failure). A check is a
-test with its hidden case stripped ("conv_backward_naive: gradients match the
-reference" groups every case of that check; a student fails it when any case
-fails); the same table per case follows. Everything is also written to
+report, is information: listed apart, never ranked as a failure). A check is
+what the tests of every hidden case of it share (the results model's
+`check_name`: "conv_backward_naive: gradients match the reference"; a student
+fails it when any case fails); the same table per case follows. Everything is also written to
 `DIR/summary.md`.
 
 Submissions the autograder itself failed on (internal errors) are listed apart
@@ -20,8 +20,9 @@ import sys
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
+
+from autograder.reports.results import read_tests
 
 PLOT_NAME = "score_distribution.png"
 SUMMARY_NAME = "summary.md"
@@ -103,39 +104,12 @@ class Summary:
     mistakes: list["Diagnosed"] = field(default_factory=list)  # diagnosis (issue 16)
 
 
-@lru_cache(maxsize=8)
-def case_labels(seed: int) -> tuple[str, ...]:
-    """Labels of every hidden case and state sequence drawn from `seed`, longest first."""
-    from autograder.checks.cases import cases_for
-    from autograder.contract import GROUPS
-
-    labels = set()
-    for group in GROUPS:
-        cases, sequences = cases_for(group, seed)
-        labels.update(c.label for c in cases)
-        labels.update(s.label for s in sequences)
-    return tuple(sorted(labels, key=len, reverse=True))
-
-
-def split_case(name: str, labels: tuple[str, ...]) -> tuple[str, str]:
-    """A test name -> (check, case): "f: what, CASE" -> ("f: what", "CASE"); no case -> (name, "")."""
-    for label in labels:
-        if name.endswith(", " + label):
-            return name[: -len(label) - 2], label
-    return name, ""
-
-
 def _sorted(counts: dict[str, list], functions: dict[str, str], lost: dict[str, float] | None = None) -> list[Failures]:
     """Rows for COUNTS (name -> [failed students, all students]), most points LOST first, then most failures."""
     lost = lost or {}
     rows = [Failures(name, len(failed), len(total), functions.get(name, ""), round(lost.get(name, 0.0), 6))
             for name, (failed, total) in counts.items()]
     return sorted(rows, key=lambda r: (-r.lost, -r.failed, -(r.failed / r.total if r.total else 0), r.name))
-
-
-def _information(test: dict) -> bool:
-    """A test worth no points (the notebook report as shipped): information, never a failure to rank."""
-    return float(test.get("max_score", 0) or 0) <= 0
 
 
 def analyse(rows: list[tuple[str, dict]]) -> Summary:
@@ -150,31 +124,30 @@ def analyse(rows: list[tuple[str, dict]]) -> Summary:
     functions: dict[str, str] = {}
     per_function: dict[str, list[float]] = defaultdict(list)
     function_max: dict[str, float] = defaultdict(float)
+    with_case: set[str] = set()  # names of the tests of one hidden case
     for name, results in graded:
-        seed = results.get("extra_data", {}).get("seed")
-        labels = case_labels(int(seed)) if isinstance(seed, int) else ()
         totals: dict[str, float] = defaultdict(float)
         maxima: dict[str, float] = defaultdict(float)
-        for test in results.get("tests", []):
-            check, case = split_case(test["name"], labels)
-            function = test["name"].split(":", 1)[0]
-            functions[check] = functions[test["name"]] = function
-            failed = test.get("status") != "passed"
-            totals[function] += float(test.get("score", 0))
-            maxima[function] += float(test.get("max_score", 0))
-            if _information(test):
+        for test in read_tests(results):
+            check = test.check_name
+            functions[check] = functions[test.name] = test.function
+            totals[test.function] += test.score
+            maxima[test.function] += test.max_score
+            if test.information:
                 information[check][1].add(name)
-                if failed:
+                if not test.passed:
                     information[check][0].add(name)
                 continue
-            lost = max(0.0, float(test.get("max_score", 0)) - float(test.get("score", 0)))
+            lost = max(0.0, test.max_score - test.score)
             check_lost[check] += lost
-            case_lost[test["name"]] += lost
+            case_lost[test.name] += lost
             checks[check][1].add(name)
-            cases[test["name"]][1].add(name)
-            if failed:
+            cases[test.name][1].add(name)
+            if test.case:
+                with_case.add(test.name)
+            if not test.passed:
                 checks[check][0].add(name)
-                cases[test["name"]][0].add(name)
+                cases[test.name][0].add(name)
         for function, value in totals.items():
             per_function[function].append(value)
             function_max[function] = max(function_max[function], maxima[function])
@@ -187,8 +160,7 @@ def analyse(rows: list[tuple[str, dict]]) -> Summary:
                             sum(v >= top - 1e-9 for v in values), sum(v <= 1e-9 for v in values)))
     scores = [float(r.get("score", 0)) for _, r in graded]
     lowest = sorted(((n, float(r.get("score", 0))) for n, r in graded), key=lambda item: (item[1], item[0]))
-    labels = _all_labels(graded)
-    by_case = [row for row in _sorted(cases, functions, case_lost) if split_case(row.name, labels)[1]]
+    by_case = [row for row in _sorted(cases, functions, case_lost) if row.name in with_case]
     return Summary(len(graded), max_score, scores, errors, _sorted(checks, functions, check_lost), by_case,
                    by_function, lowest[:10], _sorted(information, functions),
                    mistakes=diagnosed_mistakes(graded))  # diagnosis (issue 16)
@@ -237,15 +209,6 @@ def _mistake_lines(summary: Summary) -> list[str]:
     lines += [f"| {row.students}/{row.total} | {_cell(row.words)} | `{row.function}` | {' or '.join(row.ids)} |"
               for row in summary.mistakes]
     return lines + [""]
-
-
-def _all_labels(graded) -> tuple[str, ...]:
-    seeds = {r.get("extra_data", {}).get("seed") for _, r in graded}
-    labels = set()
-    for seed in seeds:
-        if isinstance(seed, int):
-            labels.update(case_labels(seed))
-    return tuple(sorted(labels, key=len, reverse=True))
 
 
 # ---------------------------------------------------------------------- rendering

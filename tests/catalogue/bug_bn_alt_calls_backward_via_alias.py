@@ -1,7 +1,7 @@
 """batchnorm_backward_alt calls batchnorm_backward through a local name.
 
 The same delegation as bug_bn_alt_calls_backward, through an alias: the
-structure check follows aliases and helper functions (grade.calls_function).
+structure check follows aliases and helper functions (checks/source.py calls_function).
 """
 import numpy as np
 
