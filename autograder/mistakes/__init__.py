@@ -1,7 +1,7 @@
 """Known mistakes: variants of the reference with one classic student mistake each.
 
 Trusted grader code: never released, never run in a student's process. The
-diagnosis (`autograder/diagnosis.py`) runs every mistake on the hidden cases
+diagnosis (`autograder/checks/diagnosis.py`) runs every mistake on the hidden cases
 in the grader's process, once per batch, and names a mistake in a
 submission's feedback only when the submission's results match that
 mistake's on every case (and not the reference's).

@@ -13,6 +13,7 @@ from functools import partial
 
 import numpy as np
 
+from autograder import trusted
 from autograder.mistakes import Mistake
 
 
@@ -24,13 +25,11 @@ def out_size(size: int, pad: int, kernel: int, stride: int, rule: str = "floor")
     floor (correct), or assert (floor, after asserting that the stride
     divides span = size + 2 pad - kernel).
     """
-    span = size + 2 * pad - kernel
-    if rule == "floor":
-        return 1 + span // stride
+    if rule not in ("floor", "assert"):
+        raise ValueError(rule)
     if rule == "assert":
-        assert span % stride == 0, "the stride must divide H + 2 * pad - HH"
-        return 1 + span // stride
-    raise ValueError(rule)
+        assert (size + 2 * pad - kernel) % stride == 0, "the stride must divide H + 2 * pad - HH"
+    return trusted.load("vectorization").output_size(size, kernel, stride, pad)
 
 
 def padded(x: np.ndarray, pad: int, how: str = "both") -> np.ndarray:
