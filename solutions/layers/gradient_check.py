@@ -149,16 +149,7 @@ def check_gradients(
         sparse = x.size > max_full_size and num_checks < x.size
         indices = _sample_indices(x.shape, num_checks, rng) if sparse else None
         comparison, method = _check_one_input(
-            evaluate,
-            x,
-            analytic,
-            weights,
-            out_scale,
-            name=name,
-            indices=indices,
-            h=h,
-            rtol=rtol,
-            atol=atol,
+            evaluate, x, analytic, weights, out_scale, name=name, indices=indices, h=h, rtol=rtol, atol=atol
         )
         projected = None
         if projection and comparison.error is not None:
@@ -216,26 +207,14 @@ def compare_arrays(
     _check_tolerances(rtol, atol)
     expected = np.asarray(expected)
     unusable = _structure_problem(
-        actual,
-        expected.shape,
-        expected.dtype,
-        rtol=rtol,
-        atol=atol,
-        name=name,
-        labels=labels,
+        actual, expected.shape, expected.dtype, rtol=rtol, atol=atol, name=name, labels=labels
     )
     if unusable is not None:
         return unusable
     problem = None if actual.dtype == expected.dtype else "dtype"
     shape = actual.shape
     return _compare_values(
-        actual,
-        expected,
-        rtol=rtol,
-        atol=atol,
-        name=name,
-        labels=labels,
-        problem=problem,
+        actual, expected, rtol=rtol, atol=atol, name=name, labels=labels, problem=problem,
         index_of=lambda flat: tuple(int(i) for i in np.unravel_index(flat, shape)),
     )
 
@@ -250,7 +229,8 @@ def _central_difference(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Evaluate at ``x[index] + h`` and ``x[index] - h``; restore x exactly.
 
-    Returns ``(out_plus, out_minus, step)``. ``step`` is the distance actually
+    Returns ``(out_plus, out_minus, step)``: the two outputs (each of the
+    shape ``evaluate`` returns) and a float. ``step`` is the distance actually
     moved, ``(x_i + h) - (x_i - h)``, which can differ from 2h in the last bit
     because ``x_i + h`` is rounded; dividing by it removes that error.
     """
@@ -276,8 +256,10 @@ def _partials(
 ) -> np.ndarray:
     """Numerical partials of ``sum(evaluate() * weights)`` wrt ``x[index]``.
 
-    ``evaluate`` reads x (which we perturb in place) and returns a fresh
-    float64 array shaped like ``weights``. Returns one value per index.
+    ``evaluate`` reads x (any shape; perturbed in place, one element at a
+    time) and returns a fresh float64 array shaped like ``weights`` (the
+    upstream gradient dout, or ``np.ones(())`` for a scalar function).
+    Returns a float64 array of shape ``(len(indices),)``, one partial per index.
     """
     values = np.empty(len(indices))
     for k, index in enumerate(indices):
@@ -312,12 +294,7 @@ def compare_scalars(
     ``expected`` and ``atol = noise_tolerance(finite_difference_noise(...))``.
     """
     return compare_arrays(
-        np.array(float(actual)),
-        np.array(float(expected)),
-        rtol=rtol,
-        atol=atol,
-        name=name,
-        labels=labels,
+        np.array(float(actual)), np.array(float(expected)), rtol=rtol, atol=atol, name=name, labels=labels
     )
 
 
