@@ -48,8 +48,13 @@ torch.set_default_dtype(torch.float64)
 
 def numeric_gradient(f, x, dout):
     """Central-difference estimate of d(sum(f(x) * dout))/dx, from the team's
-    harness (solutions/layers/gradient_check.py), on a copy of x."""
-    return gradient_check.eval_numerical_gradient_array(f, np.array(x, dtype=np.float64), dout)
+    harness (solutions/layers/gradient_check.py: the central differences
+    check_gradients runs), on a copy of x."""
+    x = np.array(x, dtype=np.float64)
+    evaluate = lambda: gradient_check._output_array(f(x), 'f')  # noqa: E731
+    weights = gradient_check._upstream(evaluate(), dout, 'f')
+    indices = list(np.ndindex(x.shape))
+    return gradient_check._partials(evaluate, x, indices, weights, gradient_check.DEFAULT_H).reshape(x.shape)
 
 
 def assert_grad_close(analytic, numeric, what=''):

@@ -169,6 +169,30 @@ def test_the_cases_cover_the_classic_mistakes():
         assert (backward, "Gradients") in kinds and (backward, "SecondForward") in kinds
 
 
+def test_the_function_lists_are_the_graders_contract():
+    """The student's copy cannot import autograder, so it keeps its own lists; they must be contract.py's."""
+    import selfcheck_expected
+    from autograder import contract
+
+    module = selfcheck_expected.reference_modules()[0]
+    assert module.ALL_FUNCTIONS == contract.GRADED_FUNCTIONS == FUNCTIONS
+    assert module.FORWARD_OF == contract.FORWARD_OF
+    assert module.MODULE_OF == {f: group.module for group in contract.GROUPS for f in group.functions}
+    assert module.CONV_FUNCTIONS == tuple(f for f in module.ALL_FUNCTIONS if module.MODULE_OF[f] == "conv")
+    assert module.NORM_FUNCTIONS == tuple(f for f in module.ALL_FUNCTIONS if module.MODULE_OF[f] == "norm")
+    # The table drives every check: each graded function has rows, and the vectorization rows are
+    # exactly the functions the grader checks for vectorization.
+    assert {function for function, _ in module.TABLE} == set(contract.GRADED_FUNCTIONS)
+    vectorized = tuple(function for function, check in module.TABLE if isinstance(check, module.Vectorized))
+    assert vectorized == contract.VECTORIZED_FUNCTIONS
+    # Every forward with public cases is a group's forward, with its inputs in the contract's order.
+    assert set(module.CASES) == {group.forward for group in contract.GROUPS}
+    for group in contract.GROUPS:
+        for case in module.CASES[group.forward]:
+            assert tuple(case.arrays()) == group.inputs, (group.forward, case.key)
+            assert (case.groups is not None) == (group.kind == "groupnorm"), (group.forward, case.key)
+
+
 # ----------------------------------------------------------------- planted bugs
 # Realistic student bugs, each a whole function as a student would write it.
 

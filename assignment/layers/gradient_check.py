@@ -1,186 +1,27 @@
-"""Gradient checking: compare analytic gradients with finite differences.
+"""Gradient checking: compare your analytic gradients with finite differences.
 
-This module is given code. The notebooks, the self-check run by
-``collate.sh`` and the autograder all use it, so a gradient that passes here
-passes everywhere, for the same reasons.
+Given code. The notebooks, ``python -m layers.selfcheck`` (run by
+``collate.sh``) and the autograder all measure with this module, so a
+gradient that passes here passes there, for the same reasons.
 
-What is here
-============
+You call two functions and print what they return:
 
-Quick looks (notebooks)
-    ``rel_error``                      the classic max relative error
-    ``eval_numerical_gradient``        numerical gradient of a scalar function
-    ``eval_numerical_gradient_array``  numerical gradient of ``sum(f(x) * df)``
+``check_gradients(f, inputs, grads, dout)``
+    Checks the gradients your backward pass returned for every input of a
+    layer against central differences ``(f(x + h) - f(x - h)) / 2h`` of your
+    forward pass ``f``; prints as one line per input (``dx: ok, error ...``).
+``compare_arrays(actual, expected, name="out")``
+    Compares an output or gradient with a trusted array (known answers, or
+    another implementation); prints as one line.
 
-Checks that return a structured result (print it for a readable report)
-    ``check_gradients``     every input of a layer: full or sparse, plus a
-                            random-projection check
-    ``grad_check_sparse``   a few random coordinates of one large input
-    ``projection_check``    one random directional derivative per input
-    ``compare_arrays``      forward outputs or gradients against a reference
-    ``compare_scalars``     the same for two numbers
+Both return plain data with a ``passed`` flag, the error, and the index and
+both values of the worst element. All arrays are float64. How to read the
+printed lines: section 2 of ConvolutionalLayers.ipynb. Why the step size,
+the error measure and the tolerances are what they are (the error model and
+its measured margins): docs/GRADIENT_CHECK.md in the course kit.
 
-Pieces for checks whose forward passes ran elsewhere (the autograder)
-    ``random_direction``         a reproducible random unit direction ``u``
-    ``directional_derivative``   ``dout . J u`` from ``f(x + h u)``, ``f(x - h u)``
-    ``finite_difference_noise``  how far that estimate can be off
-    ``noise_tolerance``          the atol to use for it (``compare_scalars``)
-
-Results are the dataclasses ``Comparison``, ``GradientCheck`` and
-``GradientCheckResult``: plain data (error, pass/fail, worst index and the two
-values there) with a ``str()`` that reads as a message.
-
-All arrays are float64 numpy arrays. Functions that differentiate refuse any
-other dtype: in float32 a step of 1e-5 is lost in rounding, and in an integer
-array ``x[i] += 1e-5`` silently does nothing.
-
-The finite difference and its step size
-=======================================
-
-The numerical partial derivative of f with respect to element i of x is the
-central difference
-
-    (f(x + h e_i) - f(x - h e_i)) / (2 h)
-
-where e_i is the unit vector of element i. For an array-valued f (a layer) we
-differentiate the scalar ``sum(f(x) * dout)``, which is what backprop computes
-from the upstream gradient ``dout``. Two errors compete:
-
-* truncation: by Taylor's theorem the central difference is off by about
-  ``h**2 / 6 * f'''``, so it shrinks like h squared;
-* rounding: each forward value carries a rounding error of about
-  ``eps * F``, where eps = 2.2e-16 is float64's machine epsilon and F is the
-  size of the numbers summed to produce the value. The difference of two such
-  values is divided by 2h, so this error grows like ``eps * F / h``.
-
-Their sum is smallest near ``h = (3 eps)**(1/3) * (scale of x)``, about 1e-5
-for inputs of order one, where each error is about 1e-11 relative to the
-function's scale. That is why h defaults to 1e-5. At h = 1e-6 the rounding
-part is ten times larger; at h = 1e-4 the truncation part is a hundred times
-larger. (Measured in tests/test_gradient_check.py on 13 correct layers: worst
-error relative to the gradient's scale 2.4e-10 at h = 1e-5, 1.7e-9 at
-h = 1e-6 and 2.1e-8 at h = 1e-4.) In float32, eps = 1.2e-7 and the best
-achievable error would be about 1e-5 -- hence float64 only.
-
-This assumes that f varies on a unit scale in its inputs. If it varies on a
-scale s much smaller than one -- batch normalization of data whose standard
-deviation is 0.01, say -- the truncation error grows by (1/s)**2: pass
-``h = 1e-5 * s`` (1e-7 in that example; h = 1e-5 gives errors up to 3e-5
-there, a false failure).
-
-Two details keep the rounding error small. The unchanged outputs of
-``f(x + h e_i)`` and ``f(x - h e_i)`` are computed from identical numbers,
-so their difference is exactly zero: we subtract the two outputs before
-weighting them by ``dout`` and summing, so that only the outputs that element
-i really moves contribute rounding noise. And ``x_i + h`` is itself rounded
-(by up to 1e-8 relative to h when ``|x_i|`` is 1000), so we divide by the
-step actually taken, ``(x_i + h) - (x_i - h)``, rather than by 2h.
-
-The error measure
-=================
-
-Compare an array ``actual`` (say, the analytic gradient) with ``expected``
-(the numerical gradient, or a reference) element by element:
-
-    error_i = |actual_i - expected_i| / max(|expected_i|, atol / rtol)
-    passed  = max_i error_i <= rtol
-
-equivalently ``|actual_i - expected_i| <= max(rtol * |expected_i|, atol)``.
-This is ``numpy.isclose`` with a max in place of a sum, chosen so that the
-reported error is an ordinary relative error for every element larger than
-``atol / rtol`` and an absolute error, scaled by ``rtol / atol``, below it.
-
-Why not the classic ``rel_error``, ``|a - b| / max(1e-8, |a| + |b|)``? Its
-floor of 1e-8 is far below the finite-difference noise (about 1e-11 to 1e-9
-for unit-scale layers). Where the true gradient is exactly zero, the analytic
-gradient is 0 and the numerical one is noise, say 1e-11, so ``rel_error``
-reports 1e-11 / 1e-8 = 1e-3 and a correct layer looks wrong. The absolute
-floor ``atol`` has to be at least the noise of the numerical gradient.
-
-Gradient checks therefore set ``atol`` from the error model above, with the
-numbers at hand:
-
-    atol = NOISE_FACTOR * (eps * S / h + h**2 * G)
-
-* ``S = sum(|f(x) * dout|)`` (or ``|f(x)|`` for a scalar f) bounds the size
-  of the numbers in the final sum, so ``eps * S / h`` estimates the rounding
-  error; it counts every output although a single element moves only some of
-  them, which makes it an overestimate for layers like convolutions.
-* ``G``, the largest numerical partial derivative of that input, stands for
-  the third derivative in the truncation error, which is right when the
-  function varies on a unit scale (inputs of order one).
-* ``NOISE_FACTOR`` = 100 is the safety factor on this rough model (rounding
-  inside the forward pass, third derivatives larger than G).
-
-``rtol`` (default ``DEFAULT_RTOL`` = 1e-6) then only has to cover the
-relative part of the truncation error on large elements.
-
-Default tolerances and why
-==========================
-
-Measured by tests/test_gradient_check.py, seeded and so reproducible (run
-``pytest -s tests/test_gradient_check.py -k measured`` to print them). The
-correct layers are 13 forward functions with gradients from PyTorch's
-autograd in float64 -- affine, tanh, softmax, a softmax loss, a two-layer
-loss, batch, spatial batch, layer, group and instance normalization, two
-convolutions -- on three random draws each.
-
-* Correct gradients: worst error 4.4e-9, about 230 times below
-  ``DEFAULT_RTOL`` = 1e-6.
-* Wrong gradients -- scaled by 1.01, sign flipped, transposed, rows in
-  reverse order: smallest error 1.0e-2, 10,000 times above ``rtol``. A
-  batch-norm backward pass that leaves eps out of the square root, the
-  subtlest plausible bug, still gives at least 6.8e-6 (7 times above); a
-  missing term in it gives errors of order one.
-* The noise model: the actual error of the numerical gradient was at most
-  1.1 times ``eps * S / h + h**2 * G`` (at most 2.7 times over twelve random
-  draws while the module was developed), so ``NOISE_FACTOR`` = 100 leaves a
-  margin of 40 or more, at an atol still around 1e-8 to 1e-6 for these layers,
-  far below the size of any real mistake.
-
-``compare_arrays`` compares two exact computations (no finite differences), so
-its defaults are tighter: ``COMPARE_RTOL`` = 1e-7, ``COMPARE_ATOL`` = 1e-10.
-Correct but differently computed results (a vectorised convolution and
-PyTorch's, batch normalization forward and backward in numpy and PyTorch)
-agree to within about 1e-13; eps added outside the square root of batch
-normalization gives errors of at least 2.9e-5, 290 times above ``rtol``.
-Inputs of order one are assumed; the autograder passes its own tolerances
-from its rubric.
-
-Sparse and projection checks
-============================
-
-A full numerical gradient costs two forward calls per input element. For
-large inputs, ``grad_check_sparse`` checks ``num_checks`` coordinates drawn
-without replacement: a systematic error (wrong everywhere) is caught for sure,
-but a bug confined to one element of an n-element input is caught only with
-probability ``num_checks / n`` (measured: 27 times in 300 draws of 10 of 100
-elements, against 30 expected).
-
-``projection_check`` complements it for the price of two forward calls: with
-a random unit direction u and the upstream gradient v = dout, the number
-
-    (sum(f(x + h u) * v) - sum(f(x - h u) * v)) / (2 h)  ~  v . J u
-
-must equal ``sum(dx * u)`` computed from the analytic gradient dx. Because u
-has a random nonzero component along every element, an error confined to one
-element changes ``sum(dx * u)`` with probability 1; it goes unnoticed only if
-that component is too small for the error to exceed the tolerance. For an
-error d in one element of a gradient g the chance of that is about
-``rtol * norm(g) / |d|``: 1e-4 for d = 0.1 in a 100-element gradient with
-entries of order one (measured: caught in 200 of 200 draws). The check cannot say which element is wrong,
-which is what the full and sparse checks are for.
-
-For the autograder, whose forward passes run in another process::
-
-    u = random_direction(x.shape, seed)                 # x (N, C, H, W) say
-    # ...the child returns out_plus = f(x + h * u), out_minus = f(x - h * u)
-    # and dx from the backward pass with upstream gradient dout...
-    numerical = directional_derivative(out_plus, out_minus, dout, h)
-    noise = finite_difference_noise(out_plus, out_minus, dout, h)
-    result = compare_scalars(float(np.sum(dx * u)), numerical,
-                             rtol=DEFAULT_RTOL, atol=noise_tolerance(noise),
-                             name="dx", labels=("analytic", "numerical"))
+Everything below the line "Used by the autograder" is for the grader or is
+the machinery behind these two functions; you do not need to read it.
 """
 
 import math
@@ -190,42 +31,33 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 __all__ = [
+    # what you call
+    "check_gradients",
+    "compare_arrays",
     "DEFAULT_H",
     "DEFAULT_RTOL",
-    "NOISE_FACTOR",
     "COMPARE_RTOL",
     "COMPARE_ATOL",
     "MAX_FULL_SIZE",
     "DEFAULT_NUM_CHECKS",
+    # what the autograder calls
+    "compare_scalars",
+    "directional_derivative",
+    "finite_difference_noise",
+    "noise_tolerance",
+    "NOISE_FACTOR",
     "EPS",
+    # what they return
     "Comparison",
     "GradientCheck",
     "GradientCheckResult",
-    "rel_error",
-    "eval_numerical_gradient",
-    "eval_numerical_gradient_array",
-    "compare_arrays",
-    "compare_scalars",
-    "noise_tolerance",
-    "grad_check_sparse",
-    "random_direction",
-    "directional_derivative",
-    "finite_difference_noise",
-    "projection_check",
-    "check_gradients",
 ]
-
-EPS = float(np.finfo(np.float64).eps)
-"""Machine epsilon of float64, 2.2e-16."""
 
 DEFAULT_H = 1e-5
 """Finite-difference step; near-optimal for float64 inputs of order one."""
 
 DEFAULT_RTOL = 1e-6
-"""Relative tolerance of gradient checks (see the module docstring)."""
-
-NOISE_FACTOR = 100.0
-"""Safety factor applied to the finite-difference error model to get atol."""
+"""Relative tolerance of gradient checks (atol is worked out from the noise)."""
 
 COMPARE_RTOL = 1e-7
 """Default relative tolerance of ``compare_arrays`` (exact vs exact)."""
@@ -239,101 +71,157 @@ MAX_FULL_SIZE = 1000
 DEFAULT_NUM_CHECKS = 20
 """Coordinates drawn per input by the sparse check in ``check_gradients``."""
 
+NOISE_FACTOR = 100.0
+"""Safety factor applied to the finite-difference error model to get atol."""
 
-# ---------------------------------------------------------------------------
-# Input validation
-# ---------------------------------------------------------------------------
+EPS = float(np.finfo(np.float64).eps)
+"""Machine epsilon of float64, 2.2e-16."""
 
 
-def _require_float64(array: Any, name: str) -> np.ndarray:
-    """Return ``array`` if it is a float64 ndarray, else raise TypeError."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(
-            f"{name} must be a numpy array of dtype float64, got "
-            f"{type(array).__name__}; convert it with "
-            f"np.asarray({name}, dtype=np.float64)"
+def check_gradients(
+    f: Callable[..., Any],
+    inputs: Mapping[str, np.ndarray],
+    grads: Mapping[str, Any],
+    dout: np.ndarray | None = None,
+    *,
+    h: float = DEFAULT_H,
+    rtol: float = DEFAULT_RTOL,
+    atol: float | None = None,
+    max_full_size: int = MAX_FULL_SIZE,
+    num_checks: int = DEFAULT_NUM_CHECKS,
+    projection: bool = True,
+    seed: Any = 0,
+) -> "GradientCheckResult":
+    """Check the analytic gradients of a function of several inputs.
+
+    Example, for a layer returning ``(out, cache)``::
+
+        out, cache = conv_forward_naive(x, w, b, conv_param)
+        dx, dw, db = conv_backward_naive(dout, cache)
+        result = check_gradients(
+            lambda x, w, b: conv_forward_naive(x, w, b, conv_param)[0],
+            {"x": x, "w": w, "b": b},
+            {"x": dx, "w": dw, "b": db},
+            dout,
         )
-    if array.dtype != np.float64:
-        raise TypeError(
-            f"{name} has dtype {array.dtype}, but gradient checks need float64 "
-            f"(a step of 1e-5 is lost in lower precision, and integer arrays "
-            f"cannot be perturbed at all); convert it with "
-            f"{name}.astype(np.float64)"
-        )
-    return array
+        print(result)            # one line per input
+        assert result.passed, result
 
+    Args:
+        f: forward function, called as ``f(*inputs.values())`` (positionally,
+            in the dict's order), returning a float64 array of shape S (or a
+            number when ``dout`` is None, e.g. a loss). It must not modify its
+            arguments.
+        inputs: ``{name: float64 array}``. They are copied; the caller's
+            arrays are never changed.
+        grads: ``{name: analytic gradient}`` with the shape of that input,
+            for some or all inputs; inputs without one are held fixed.
+        dout: upstream gradient of shape S; None when f returns a number.
+        h: finite-difference step.
+        rtol: relative tolerance.
+        atol: absolute tolerance; None (default) derives it per input from
+            the finite-difference noise (docs/GRADIENT_CHECK.md).
+        max_full_size: inputs with more elements than this are checked on
+            ``num_checks`` random elements instead of all.
+        num_checks: elements per sparsely checked input.
+        projection: also run a projection check per input (two forward calls
+            each), which notices an error in any single element.
+        seed: seed for the sparse sample and the projection directions.
 
-def _output_array(value: Any, what: str) -> np.ndarray:
-    """Copy a forward output into a fresh float64 array.
+    Returns:
+        A ``GradientCheckResult``: ``.passed``, ``[name]`` for each input's
+        ``GradientCheck`` (error, worst index, analytic and numerical values
+        there), and ``str()`` for a report.
 
-    The copy matters: a function that returns its input (the identity) or a
-    buffer it reuses would otherwise change under our feet when we perturb x.
+    Raises:
+        TypeError: an input or dout is not float64, or f returns something
+            other than a float64 array.
+        ValueError: shapes of f's output and dout differ, a gradient's key is
+            not an input's name, or f modified its inputs.
     """
-    if isinstance(value, tuple):
-        raise TypeError(
-            f"{what} returned a tuple; it must return one array. For a layer "
-            f"that returns (out, cache), pass lambda ...: layer(...)[0]"
+    work, out, weights = _prepare(f, inputs, grads, dout)
+    out_scale = float(np.sum(np.abs(out * weights)))
+    rng = np.random.default_rng(seed)
+    evaluate = lambda: _output_array(f(*work.values()), "f")  # noqa: E731
+    checks = {}
+    for name, analytic in grads.items():
+        x = work[name]
+        sparse = x.size > max_full_size and num_checks < x.size
+        indices = _sample_indices(x.shape, num_checks, rng) if sparse else None
+        comparison, method = _check_one_input(
+            evaluate, x, analytic, weights, out_scale, name=name, indices=indices, h=h, rtol=rtol, atol=atol
         )
-    if isinstance(value, np.ndarray):
-        if value.dtype != np.float64:
-            raise TypeError(
-                f"{what} returned an array of dtype {value.dtype}; it must "
-                f"return float64 (did a cast to float32 slip in?)"
+        projected = None
+        if projection and comparison.error is not None:
+            projected = _project_one(
+                f, work, name, analytic, weights, rng=rng, h=h, rtol=rtol, atol=atol
             )
-        return value.copy()
-    if isinstance(value, np.floating) and value.dtype != np.float64:
-        raise TypeError(
-            f"{what} returned a number of type {value.dtype}; it must return "
-            f"a float64 (did a cast to float32 slip in?)"
+        checks[name] = GradientCheck(
+            name=name,
+            elementwise=comparison,
+            method=method,
+            checked=int(x.size) if indices is None else len(indices),
+            total=int(x.size),
+            projection=projected,
         )
-    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(
-        value, bool
-    ):
-        return np.array(float(value))
-    raise TypeError(
-        f"{what} returned {type(value).__name__}; it must return a float64 "
-        f"numpy array (or a float for a scalar function)"
+    return GradientCheckResult(checks)
+
+
+def compare_arrays(
+    actual: Any,
+    expected: np.ndarray,
+    *,
+    rtol: float = COMPARE_RTOL,
+    atol: float = COMPARE_ATOL,
+    name: str = "array",
+    labels: tuple[str, str] = ("actual", "expected"),
+) -> "Comparison":
+    """Compare ``actual`` with a trusted ``expected`` array, element by element.
+
+    Passes when ``actual`` is a numpy array with the shape and dtype of
+    ``expected``, every value is finite, and every element satisfies
+    ``|actual - expected| <= max(rtol * |expected|, atol)``. Problems are
+    reported as data in the returned ``Comparison`` (see its ``problem``), not
+    raised, so the caller can word its own message. Values are still compared
+    when only the dtype differs, to say how far off they are.
+
+    Args:
+        actual: array to judge, e.g. a student's output of shape (N, F, H', W').
+        expected: trusted array of the same shape, the reference.
+        rtol: relative tolerance, > 0 (keyword only, so it cannot be swapped
+            with atol by accident).
+        atol: absolute tolerance, >= 0, for elements near zero.
+        name: what is compared, used in messages (``"out"``, ``"dx"``).
+        labels: words for the two sides in messages.
+
+    Returns:
+        A ``Comparison``; ``str()`` of it is a one-line message.
+    """
+    if not (np.isfinite(rtol) and np.isfinite(atol)):
+        # Tolerances worked out from data (finite-difference noise) that holds
+        # NaN or inf: a failed comparison, never a crash.
+        return Comparison(
+            name=name, passed=False, problem="tolerance", error=None,
+            rtol=float(rtol), atol=float(atol), labels=labels,
+        )
+    _check_tolerances(rtol, atol)
+    expected = np.asarray(expected)
+    unusable = _structure_problem(
+        actual, expected.shape, expected.dtype, rtol=rtol, atol=atol, name=name, labels=labels
+    )
+    if unusable is not None:
+        return unusable
+    problem = None if actual.dtype == expected.dtype else "dtype"
+    shape = actual.shape
+    return _compare_values(
+        actual, expected, rtol=rtol, atol=atol, name=name, labels=labels, problem=problem,
+        index_of=lambda flat: tuple(int(i) for i in np.unravel_index(flat, shape)),
     )
 
 
-def _upstream(out: np.ndarray, dout: np.ndarray | None, what: str) -> np.ndarray:
-    """Return the weights of ``sum(out * dout)``: dout itself, or 1 for a scalar."""
-    if dout is None:
-        if out.size != 1:
-            raise ValueError(
-                f"{what} returned an array of shape {out.shape} but no upstream "
-                f"gradient dout was given; pass dout of that shape"
-            )
-        return np.ones(out.shape)
-    _require_float64(dout, "dout")
-    if dout.shape != out.shape:
-        raise ValueError(
-            f"dout has shape {dout.shape} but {what} returned shape {out.shape}; "
-            f"they must match"
-        )
-    return dout
-
-
 # ---------------------------------------------------------------------------
-# Quick looks
+# How a numerical partial derivative is computed
 # ---------------------------------------------------------------------------
-
-
-def rel_error(x: Any, y: Any) -> float:
-    """Return the classic max relative error ``max(|x-y| / max(1e-8, |x|+|y|))``.
-
-    Handy for a quick print in a notebook: about 1e-7 or less usually means
-    "equal up to finite-difference noise". x and y are arrays of the same shape
-    (or numbers).
-
-    Weakness: the floor of 1e-8 is far below the noise of a numerical
-    gradient (about 1e-11 to 1e-9). Where the true value is zero, one side is
-    0 and the other is noise, and the result is about 1e-3 although nothing is
-    wrong. Use ``compare_arrays`` or ``check_gradients`` for a verdict.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
 def _central_difference(
@@ -341,7 +229,8 @@ def _central_difference(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Evaluate at ``x[index] + h`` and ``x[index] - h``; restore x exactly.
 
-    Returns ``(out_plus, out_minus, step)``. ``step`` is the distance actually
+    Returns ``(out_plus, out_minus, step)``: the two outputs (each of the
+    shape ``evaluate`` returns) and a float. ``step`` is the distance actually
     moved, ``(x_i + h) - (x_i - h)``, which can differ from 2h in the last bit
     because ``x_i + h`` is rounded; dividing by it removes that error.
     """
@@ -364,93 +253,105 @@ def _partials(
     indices: list[tuple],
     weights: np.ndarray,
     h: float,
-    verbose: bool = False,
 ) -> np.ndarray:
     """Numerical partials of ``sum(evaluate() * weights)`` wrt ``x[index]``.
 
-    ``evaluate`` reads x (which we perturb in place) and returns a fresh
-    float64 array shaped like ``weights``. Returns one value per index.
+    ``evaluate`` reads x (any shape; perturbed in place, one element at a
+    time) and returns a fresh float64 array shaped like ``weights`` (the
+    upstream gradient dout, or ``np.ones(())`` for a scalar function).
+    Returns a float64 array of shape ``(len(indices),)``, one partial per index.
     """
     values = np.empty(len(indices))
     for k, index in enumerate(indices):
         out_plus, out_minus, step = _central_difference(evaluate, x, index, h)
         # Subtract first: outputs that do not depend on x[index] cancel exactly.
         values[k] = np.sum((out_plus - out_minus) * weights) / step
-        if verbose:
-            print(index, values[k])
     return values
 
 
-def eval_numerical_gradient(
-    f: Callable[[np.ndarray], Any],
-    x: np.ndarray,
-    verbose: bool = False,
-    h: float = DEFAULT_H,
-) -> np.ndarray:
-    """Return the numerical gradient of a scalar function f at x.
+# ===========================================================================
+# ---- Used by the autograder (you do not need to read below) ----
+# What follows is either for the grader, whose forward passes run in another
+# process (it checks the projection in pieces), or the machinery behind the
+# two functions above: result types, input validation and the comparison.
+# ===========================================================================
+
+
+def compare_scalars(
+    actual: float,
+    expected: float,
+    *,
+    rtol: float = COMPARE_RTOL,
+    atol: float = COMPARE_ATOL,
+    name: str = "value",
+    labels: tuple[str, str] = ("actual", "expected"),
+) -> "Comparison":
+    """Compare two numbers with the measure of ``compare_arrays``.
+
+    Passes when ``|actual - expected| <= max(rtol * |expected|, atol)`` and
+    both are finite. For the projection check, pass the analytic
+    ``sum(dx * u)`` as ``actual``, the result of ``directional_derivative`` as
+    ``expected`` and ``atol = noise_tolerance(finite_difference_noise(...))``.
+    """
+    return compare_arrays(
+        np.array(float(actual)), np.array(float(expected)), rtol=rtol, atol=atol, name=name, labels=labels
+    )
+
+
+def directional_derivative(
+    out_plus: np.ndarray, out_minus: np.ndarray, dout: np.ndarray, h: float
+) -> float:
+    """Estimate ``dout . J u`` from two forward outputs.
 
     Args:
-        f: function of one argument returning a number, called as ``f(x)``
-            (it may also ignore its argument and read x from a closure).
-        x: float64 array of any shape; perturbed in place one element at a
-            time and restored exactly, also if f raises.
-        verbose: print each index and partial derivative as it is computed.
-        h: finite-difference step (see the module docstring).
+        out_plus: ``f(x + h * u)``, any shape S.
+        out_minus: ``f(x - h * u)``, shape S.
+        dout: upstream gradient v, shape S.
+        h: the step used for both.
 
     Returns:
-        float64 array of x's shape: ``grad[i] ~ d f / d x[i]``.
+        ``sum((out_plus - out_minus) * dout) / (2 h)``, which approximates
+        the derivative of ``sum(f(x) * dout)`` along u. From a correct
+        backward pass, ``sum(dx * u)`` should equal it (for several inputs
+        perturbed together, sum over them).
     """
-    _require_float64(x, "x")
-    evaluate = lambda: _output_array(f(x), "f")  # noqa: E731
-    _upstream(evaluate(), None, "f")  # f must be scalar-valued
-    indices = list(np.ndindex(x.shape))
-    grad = _partials(evaluate, x, indices, np.ones(()), h, verbose)
-    return grad.reshape(x.shape)
+    return float(np.sum((out_plus - out_minus) * dout) / (2.0 * h))
 
 
-def eval_numerical_gradient_array(
-    f: Callable[[np.ndarray], np.ndarray],
-    x: np.ndarray,
-    df: np.ndarray,
-    h: float = DEFAULT_H,
-) -> np.ndarray:
-    """Return the numerical gradient of ``sum(f(x) * df)`` with respect to x.
+def finite_difference_noise(
+    out_plus: np.ndarray,
+    out_minus: np.ndarray,
+    dout: np.ndarray,
+    h: float,
+    grad_scale: float | None = None,
+) -> float:
+    """Estimate the error of ``directional_derivative`` for these outputs.
 
-    This is what a layer's backward pass computes for x from the upstream
-    gradient ``df``.
-
-    Args:
-        f: array-valued function called as ``f(x)``, e.g.
-            ``lambda x: affine_forward(x, w, b)[0]``.
-        x: float64 array of any shape; perturbed in place one element at a
-            time and restored exactly, also if f raises.
-        df: float64 array of the shape of ``f(x)``.
-        h: finite-difference step.
-
-    Returns:
-        float64 array of x's shape.
+    ``eps * S / h + h**2 * G`` with ``S = sum((|out_plus| + |out_minus|) *
+    |dout|) / 2`` (rounding) and ``G`` = ``grad_scale``, by default the size
+    of the directional derivative itself (truncation). Multiply by
+    ``NOISE_FACTOR`` (``noise_tolerance``) to use it as an atol. Shapes as in
+    ``directional_derivative``.
     """
-    _require_float64(x, "x")
-    _require_float64(df, "df")
-    evaluate = lambda: _output_array(f(x), "f")  # noqa: E731
-    weights = _upstream(evaluate(), df, "f")
-    indices = list(np.ndindex(x.shape))
-    return _partials(evaluate, x, indices, weights, h).reshape(x.shape)
+    scale = float(np.sum((np.abs(out_plus) + np.abs(out_minus)) * np.abs(dout)) / 2)
+    if grad_scale is None:
+        grad_scale = abs(directional_derivative(out_plus, out_minus, dout, h))
+    return _noise(scale, grad_scale, h)
+
+
+def noise_tolerance(noise: float, factor: float = NOISE_FACTOR) -> float:
+    """Return the atol used for a finite-difference estimate: ``factor * noise``."""
+    return factor * noise
+
+
+def _noise(scale: float, grad_scale: float, h: float) -> float:
+    """Error model of a central difference: ``eps * scale / h`` (rounding) + ``h**2 * grad_scale`` (truncation)."""
+    return EPS * scale / h + h * h * grad_scale
 
 
 # ---------------------------------------------------------------------------
-# Comparisons
+# Results
 # ---------------------------------------------------------------------------
-
-
-def _format_pair(a: float, b: float) -> tuple[str, str]:
-    """Format two numbers with just enough digits to show how they differ."""
-    if math.isfinite(a) and math.isfinite(b) and a != b:
-        relative = abs(a - b) / max(abs(a), abs(b))
-        digits = min(17, max(4, 2 - math.floor(math.log10(relative))))
-    else:
-        digits = 4
-    return f"{a:.{digits}g}", f"{b:.{digits}g}"
 
 
 @dataclass(frozen=True)
@@ -468,7 +369,7 @@ class Comparison:
             ``"dtype"``, ``"nonfinite"`` (NaN or inf on either side),
             ``"tolerance"`` (a tolerance worked out from NaN or inf values,
             e.g. a finite-difference noise estimate) or ``"values"``.
-        error: largest elementwise error (see the module docstring); inf
+        error: largest elementwise error, ``|actual - expected| / max(|expected|, atol / rtol)``; inf
             when a value is not finite, None when values were not compared.
         rtol, atol: the tolerances used; passed needs ``error <= rtol``.
         index: index of the worst element (the first non-finite one for
@@ -575,241 +476,6 @@ class Comparison:
         return f"{head}{self._value_error()} ({self.size} elements)"
 
 
-def _check_tolerances(rtol: float, atol: float) -> None:
-    if not rtol > 0:
-        raise ValueError(f"rtol must be positive, got {rtol}")
-    if not atol >= 0:
-        raise ValueError(f"atol must be zero or positive, got {atol}")
-
-
-def _elementwise_errors(
-    actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float
-) -> np.ndarray:
-    """Return ``|actual - expected| / max(|expected|, atol / rtol)`` (finite inputs)."""
-    difference = np.abs(actual - expected)
-    scale = np.maximum(np.abs(expected), atol / rtol)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        errors = difference / scale
-    # Where both the difference and the scale are 0, the elements are equal.
-    return np.where(difference == 0, 0.0, errors)
-
-
-def _compare_values(
-    actual: np.ndarray,
-    expected: np.ndarray,
-    *,
-    rtol: float,
-    atol: float,
-    name: str,
-    labels: tuple[str, str],
-    problem: str | None,
-    index_of: Callable[[int], tuple[int, ...]],
-    sampled: tuple[tuple[int, ...], ...] | None = None,
-) -> Comparison:
-    """Compare two float arrays of equal shape value by value.
-
-    ``problem`` is an earlier problem (a dtype mismatch) that fails the
-    comparison whatever the values, and is reported first; ``index_of`` maps a flat position to the
-    index reported (the identity's unravel, or the sampled index).
-    """
-    common = dict(
-        name=name,
-        rtol=rtol,
-        atol=atol,
-        size=int(actual.size),
-        actual_shape=tuple(actual.shape),
-        expected_shape=tuple(expected.shape),
-        actual_dtype=str(actual.dtype),
-        expected_dtype=str(expected.dtype),
-        labels=labels,
-        sampled_indices=sampled,
-    )
-    a = actual.astype(np.float64).ravel()
-    e = expected.astype(np.float64).ravel()
-    if a.size == 0:
-        return Comparison(passed=problem is None, problem=problem, error=0.0, **common)
-
-    bad_a, bad_e = ~np.isfinite(a), ~np.isfinite(e)
-    if bad_a.any() or bad_e.any():
-        bad = bad_a | bad_e
-        first = int(np.argmax(bad))
-        side = "both" if bad_a.any() and bad_e.any() else (
-            "actual" if bad_a.any() else "expected"
-        )
-        return Comparison(
-            passed=False,
-            problem=problem or "nonfinite",
-            error=math.inf,
-            index=index_of(first),
-            actual_value=float(a[first]),
-            expected_value=float(e[first]),
-            mismatches=int(bad.sum()),
-            nonfinite_side=side,
-            **common,
-        )
-
-    errors = _elementwise_errors(a, e, rtol, atol)
-    worst = int(np.argmax(errors))
-    error = float(errors[worst])
-    values_ok = error <= rtol
-    if problem is None and not values_ok:
-        problem = "values"
-    return Comparison(
-        passed=problem is None,
-        problem=problem,
-        error=error,
-        index=index_of(worst),
-        actual_value=float(a[worst]),
-        expected_value=float(e[worst]),
-        mismatches=int(np.count_nonzero(errors > rtol)),
-        **common,
-    )
-
-
-def _structure_problem(
-    actual: Any,
-    expected_shape: tuple[int, ...],
-    expected_dtype: np.dtype,
-    *,
-    rtol: float,
-    atol: float,
-    name: str,
-    labels: tuple[str, str],
-) -> Comparison | None:
-    """Return a failed Comparison if values cannot be compared at all, else None.
-
-    That is: ``actual`` is not a numpy array, has the wrong shape, or has a
-    dtype whose values are not real numbers (complex, object, strings).
-    """
-    common = dict(
-        name=name,
-        passed=False,
-        error=None,
-        rtol=rtol,
-        atol=atol,
-        expected_shape=tuple(expected_shape),
-        expected_dtype=str(expected_dtype),
-        labels=labels,
-    )
-    if not isinstance(actual, np.ndarray):
-        return Comparison(problem="type", actual_type=type(actual).__name__, **common)
-    common.update(actual_shape=tuple(actual.shape), actual_dtype=str(actual.dtype))
-    if actual.shape != tuple(expected_shape):
-        return Comparison(problem="shape", **common)
-    real = (np.bool_, np.integer, np.floating)
-    if not (
-        issubclass(actual.dtype.type, real)
-        and issubclass(np.dtype(expected_dtype).type, real)
-    ):
-        return Comparison(problem="dtype", size=int(actual.size), **common)
-    return None
-
-
-def compare_arrays(
-    actual: Any,
-    expected: np.ndarray,
-    *,
-    rtol: float = COMPARE_RTOL,
-    atol: float = COMPARE_ATOL,
-    name: str = "array",
-    labels: tuple[str, str] = ("actual", "expected"),
-) -> Comparison:
-    """Compare ``actual`` with a trusted ``expected`` array, element by element.
-
-    Passes when ``actual`` is a numpy array with the shape and dtype of
-    ``expected``, every value is finite, and every element satisfies
-    ``|actual - expected| <= max(rtol * |expected|, atol)``. Problems are
-    reported as data in the returned ``Comparison`` (see its ``problem``), not
-    raised, so the caller can word its own message. Values are still compared
-    when only the dtype differs, to say how far off they are.
-
-    Args:
-        actual: array to judge, e.g. a student's output of shape (N, F, H', W').
-        expected: trusted array of the same shape, the reference.
-        rtol: relative tolerance, > 0 (keyword only, so it cannot be swapped
-            with atol by accident).
-        atol: absolute tolerance, >= 0, for elements near zero.
-        name: what is compared, used in messages (``"out"``, ``"dx"``).
-        labels: words for the two sides in messages.
-
-    Returns:
-        A ``Comparison``; ``str()`` of it is a one-line message.
-    """
-    if not (np.isfinite(rtol) and np.isfinite(atol)):
-        # Tolerances worked out from data (finite-difference noise) that holds
-        # NaN or inf: a failed comparison, never a crash.
-        return Comparison(
-            name=name, passed=False, problem="tolerance", error=None,
-            rtol=float(rtol), atol=float(atol), labels=labels,
-        )
-    _check_tolerances(rtol, atol)
-    expected = np.asarray(expected)
-    unusable = _structure_problem(
-        actual,
-        expected.shape,
-        expected.dtype,
-        rtol=rtol,
-        atol=atol,
-        name=name,
-        labels=labels,
-    )
-    if unusable is not None:
-        return unusable
-    problem = None if actual.dtype == expected.dtype else "dtype"
-    shape = actual.shape
-    return _compare_values(
-        actual,
-        expected,
-        rtol=rtol,
-        atol=atol,
-        name=name,
-        labels=labels,
-        problem=problem,
-        index_of=lambda flat: tuple(int(i) for i in np.unravel_index(flat, shape)),
-    )
-
-
-def compare_scalars(
-    actual: float,
-    expected: float,
-    *,
-    rtol: float = COMPARE_RTOL,
-    atol: float = COMPARE_ATOL,
-    name: str = "value",
-    labels: tuple[str, str] = ("actual", "expected"),
-) -> Comparison:
-    """Compare two numbers with the measure of ``compare_arrays``.
-
-    Passes when ``|actual - expected| <= max(rtol * |expected|, atol)`` and
-    both are finite. For the projection check, pass the analytic
-    ``sum(dx * u)`` as ``actual``, the result of ``directional_derivative`` as
-    ``expected`` and ``atol = noise_tolerance(finite_difference_noise(...))``.
-    """
-    return compare_arrays(
-        np.array(float(actual)),
-        np.array(float(expected)),
-        rtol=rtol,
-        atol=atol,
-        name=name,
-        labels=labels,
-    )
-
-
-def noise_tolerance(noise: float, factor: float = NOISE_FACTOR) -> float:
-    """Return the atol used for a finite-difference estimate: ``factor * noise``."""
-    return factor * noise
-
-
-def _noise(scale: float, grad_scale: float, h: float) -> float:
-    """Error model of a central difference: rounding + truncation (docstring)."""
-    return EPS * scale / h + h * h * grad_scale
-
-
-# ---------------------------------------------------------------------------
-# Gradient checks
-# ---------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class GradientCheck:
     """Result of checking the analytic gradient of one input.
@@ -889,6 +555,122 @@ class GradientCheckResult:
         return "\n".join(str(check) for check in self.checks.values())
 
 
+def _format_pair(a: float, b: float) -> tuple[str, str]:
+    """Format two numbers with just enough digits to show how they differ."""
+    if math.isfinite(a) and math.isfinite(b) and a != b:
+        relative = abs(a - b) / max(abs(a), abs(b))
+        digits = min(17, max(4, 2 - math.floor(math.log10(relative))))
+    else:
+        digits = 4
+    return f"{a:.{digits}g}", f"{b:.{digits}g}"
+
+
+# ---------------------------------------------------------------------------
+# Inside check_gradients
+# ---------------------------------------------------------------------------
+
+
+def _prepare(
+    f: Callable[..., Any],
+    inputs: Mapping[str, np.ndarray],
+    grads: Mapping[str, Any],
+    dout: np.ndarray | None,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Validate, copy the inputs and run f once.
+
+    Returns ``(work, out, weights)``: private copies of the inputs (which we
+    perturb, so the caller's arrays are never touched), the output at the
+    base point and the weights of ``sum(out * weights)``.
+    """
+    for name, value in inputs.items():
+        _require_float64(value, name)
+    unknown = [key for key in grads if key not in inputs]
+    if unknown:
+        raise ValueError(
+            f"grads has keys {unknown} that are not input names; key each "
+            f"gradient by its input's name, one of {list(inputs)}"
+        )
+    work = {name: value.copy() for name, value in inputs.items()}
+    out = _output_array(f(*work.values()), "f")
+    for name, value in inputs.items():
+        if not np.array_equal(work[name], value, equal_nan=True):
+            raise ValueError(
+                f"f modified its input {name!r} in place; a forward pass must "
+                f"not change its arguments (work on a copy)"
+            )
+    weights = _upstream(out, dout, "f")
+    return work, out, weights
+
+
+def _require_float64(array: Any, name: str) -> np.ndarray:
+    """Return ``array`` if it is a float64 ndarray, else raise TypeError."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(
+            f"{name} must be a numpy array of dtype float64, got "
+            f"{type(array).__name__}; convert it with "
+            f"np.asarray({name}, dtype=np.float64)"
+        )
+    if array.dtype != np.float64:
+        raise TypeError(
+            f"{name} has dtype {array.dtype}, but gradient checks need float64 "
+            f"(a step of 1e-5 is lost in lower precision, and integer arrays "
+            f"cannot be perturbed at all); convert it with "
+            f"{name}.astype(np.float64)"
+        )
+    return array
+
+
+def _output_array(value: Any, what: str) -> np.ndarray:
+    """Copy a forward output into a fresh float64 array.
+
+    The copy matters: a function that returns its input (the identity) or a
+    buffer it reuses would otherwise change under our feet when we perturb x.
+    """
+    if isinstance(value, tuple):
+        raise TypeError(
+            f"{what} returned a tuple; it must return one array. For a layer "
+            f"that returns (out, cache), pass lambda ...: layer(...)[0]"
+        )
+    if isinstance(value, np.ndarray):
+        if value.dtype != np.float64:
+            raise TypeError(
+                f"{what} returned an array of dtype {value.dtype}; it must "
+                f"return float64 (did a cast to float32 slip in?)"
+            )
+        return value.copy()
+    if isinstance(value, np.floating) and value.dtype != np.float64:
+        raise TypeError(
+            f"{what} returned a number of type {value.dtype}; it must return "
+            f"a float64 (did a cast to float32 slip in?)"
+        )
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(
+        value, bool
+    ):
+        return np.array(float(value))
+    raise TypeError(
+        f"{what} returned {type(value).__name__}; it must return a float64 "
+        f"numpy array (or a float for a scalar function)"
+    )
+
+
+def _upstream(out: np.ndarray, dout: np.ndarray | None, what: str) -> np.ndarray:
+    """Return the weights of ``sum(out * dout)``: dout itself, or 1 for a scalar."""
+    if dout is None:
+        if out.size != 1:
+            raise ValueError(
+                f"{what} returned an array of shape {out.shape} but no upstream "
+                f"gradient dout was given; pass dout of that shape"
+            )
+        return np.ones(out.shape)
+    _require_float64(dout, "dout")
+    if dout.shape != out.shape:
+        raise ValueError(
+            f"dout has shape {dout.shape} but {what} returned shape {out.shape}; "
+            f"they must match"
+        )
+    return dout
+
+
 def _check_one_input(
     evaluate: Callable[[], np.ndarray],
     x: np.ndarray,
@@ -954,77 +736,7 @@ def _sample_indices(
     return [tuple(int(i) for i in np.unravel_index(k, shape)) for k in flat]
 
 
-def grad_check_sparse(
-    f: Callable[[np.ndarray], Any],
-    x: np.ndarray,
-    analytic_grad: np.ndarray,
-    num_checks: int = 10,
-    h: float = DEFAULT_H,
-    seed: int | None = 0,
-    *,
-    dout: np.ndarray | None = None,
-    rtol: float = DEFAULT_RTOL,
-    atol: float | None = None,
-    name: str = "x",
-    verbose: bool = False,
-) -> GradientCheck:
-    """Check ``num_checks`` random coordinates of an analytic gradient.
-
-    For inputs too large for a full numerical gradient. The coordinates are
-    drawn without replacement, so an error in every element (a wrong formula)
-    is always found, but an error confined to one element of an n-element
-    input is found only with probability ``num_checks / n``; combine with
-    ``projection_check``, which ``check_gradients`` does for you.
-
-    Args:
-        f: called as ``f(x)``; returns a number, or an array when ``dout`` is
-            given (then ``sum(f(x) * dout)`` is differentiated).
-        x: float64 input array of any shape; perturbed in place and restored
-            exactly.
-        analytic_grad: float64 array of x's shape.
-        num_checks: number of coordinates to check.
-        h: finite-difference step.
-        seed: seed of the coordinate draw; None for fresh randomness.
-        dout: upstream gradient, shaped like ``f(x)``, for array-valued f.
-        rtol, atol: tolerances; atol None derives it from the noise level.
-        name: the input's name in messages.
-        verbose: print the result.
-
-    Returns:
-        A ``GradientCheck`` with ``method == "sparse"``; its
-        ``elementwise.sampled_indices`` are the coordinates checked.
-    """
-    _require_float64(x, name)
-    evaluate = lambda: _output_array(f(x), "f")  # noqa: E731
-    out = evaluate()
-    weights = _upstream(out, dout, "f")
-    rng = np.random.default_rng(seed)
-    indices = _sample_indices(x.shape, num_checks, rng)
-    comparison, _ = _check_one_input(
-        evaluate,
-        x,
-        analytic_grad,
-        weights,
-        float(np.sum(np.abs(out * weights))),
-        name=name,
-        indices=indices,
-        h=h,
-        rtol=rtol,
-        atol=atol,
-    )
-    result = GradientCheck(
-        name=name,
-        elementwise=comparison,
-        method="sparse",
-        checked=len(indices),
-        total=int(x.size),
-    )
-    if verbose:
-        print(result)
-    return result
-
-
-def random_direction(shape: tuple[int, ...], seed: Any = 0) -> np.ndarray:
+def _random_direction(shape: tuple[int, ...], seed: Any = 0) -> np.ndarray:
     """Return a random float64 array of ``shape`` with Euclidean norm 1.
 
     Its elements are independent standard normals, rescaled; every element is
@@ -1036,47 +748,6 @@ def random_direction(shape: tuple[int, ...], seed: Any = 0) -> np.ndarray:
     u = rng.standard_normal(shape)
     norm = np.linalg.norm(u)
     return u / norm if norm > 0 else u
-
-
-def directional_derivative(
-    out_plus: np.ndarray, out_minus: np.ndarray, dout: np.ndarray, h: float
-) -> float:
-    """Estimate ``dout . J u`` from two forward outputs.
-
-    Args:
-        out_plus: ``f(x + h * u)``, any shape S.
-        out_minus: ``f(x - h * u)``, shape S.
-        dout: upstream gradient v, shape S.
-        h: the step used for both.
-
-    Returns:
-        ``sum((out_plus - out_minus) * dout) / (2 h)``, which approximates
-        the derivative of ``sum(f(x) * dout)`` along u. From a correct
-        backward pass, ``sum(dx * u)`` should equal it (for several inputs
-        perturbed together, sum over them).
-    """
-    return float(np.sum((out_plus - out_minus) * dout) / (2.0 * h))
-
-
-def finite_difference_noise(
-    out_plus: np.ndarray,
-    out_minus: np.ndarray,
-    dout: np.ndarray,
-    h: float,
-    grad_scale: float | None = None,
-) -> float:
-    """Estimate the error of ``directional_derivative`` for these outputs.
-
-    ``eps * S / h + h**2 * G`` with ``S = sum((|out_plus| + |out_minus|) *
-    |dout|) / 2`` (rounding) and ``G`` = ``grad_scale``, by default the size
-    of the directional derivative itself (truncation). Multiply by
-    ``NOISE_FACTOR`` (``noise_tolerance``) to use it as an atol. Shapes as in
-    ``directional_derivative``.
-    """
-    scale = float(np.sum((np.abs(out_plus) + np.abs(out_minus)) * np.abs(dout)) / 2)
-    if grad_scale is None:
-        grad_scale = abs(directional_derivative(out_plus, out_minus, dout, h))
-    return _noise(scale, grad_scale, h)
 
 
 def _project_one(
@@ -1093,7 +764,7 @@ def _project_one(
 ) -> Comparison:
     """Projection check of one input, the others held fixed."""
     x = work[name]
-    u = random_direction(x.shape, rng)
+    u = _random_direction(x.shape, rng)
     original = x.copy()
     try:
         x += h * u
@@ -1117,174 +788,136 @@ def _project_one(
     )
 
 
-def _prepare(
-    f: Callable[..., Any],
-    inputs: Mapping[str, np.ndarray],
-    grads: Mapping[str, Any],
-    dout: np.ndarray | None,
-) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Validate, copy the inputs and run f once.
-
-    Returns ``(work, out, weights)``: private copies of the inputs (which we
-    perturb, so the caller's arrays are never touched), the output at the
-    base point and the weights of ``sum(out * weights)``.
-    """
-    for name, value in inputs.items():
-        _require_float64(value, name)
-    unknown = [key for key in grads if key not in inputs]
-    if unknown:
-        raise ValueError(
-            f"grads has keys {unknown} that are not input names; key each "
-            f"gradient by its input's name, one of {list(inputs)}"
-        )
-    work = {name: value.copy() for name, value in inputs.items()}
-    out = _output_array(f(*work.values()), "f")
-    for name, value in inputs.items():
-        if not np.array_equal(work[name], value, equal_nan=True):
-            raise ValueError(
-                f"f modified its input {name!r} in place; a forward pass must "
-                f"not change its arguments (work on a copy)"
-            )
-    weights = _upstream(out, dout, "f")
-    return work, out, weights
+# ---------------------------------------------------------------------------
+# Inside compare_arrays
+# ---------------------------------------------------------------------------
 
 
-def projection_check(
-    f: Callable[..., Any],
-    inputs: Mapping[str, np.ndarray],
-    grads: Mapping[str, Any],
-    dout: np.ndarray | None = None,
+def _check_tolerances(rtol: float, atol: float) -> None:
+    if not rtol > 0:
+        raise ValueError(f"rtol must be positive, got {rtol}")
+    if not atol >= 0:
+        raise ValueError(f"atol must be zero or positive, got {atol}")
+
+
+def _structure_problem(
+    actual: Any,
+    expected_shape: tuple[int, ...],
+    expected_dtype: np.dtype,
     *,
-    h: float = DEFAULT_H,
-    rtol: float = DEFAULT_RTOL,
-    atol: float | None = None,
-    seed: Any = 0,
-) -> dict[str, Comparison]:
-    """Check each gradient along one random direction (two forward calls each).
+    rtol: float,
+    atol: float,
+    name: str,
+    labels: tuple[str, str],
+) -> Comparison | None:
+    """Return a failed Comparison if values cannot be compared at all, else None.
 
-    For each input x with an analytic gradient dx, draws a random unit
-    direction u (``random_direction``) and compares ``sum(dx * u)`` with
-    ``directional_derivative(f(x + h u), f(x - h u), dout, h)``, the other
-    inputs held fixed. Arguments as in ``check_gradients``.
-
-    Returns:
-        ``{name: Comparison}`` of the scalar pair (analytic, numerical).
+    That is: ``actual`` is not a numpy array, has the wrong shape, or has a
+    dtype whose values are not real numbers (complex, object, strings).
     """
-    work, _, weights = _prepare(f, inputs, grads, dout)
-    rng = np.random.default_rng(seed)
-    results = {}
-    for name, analytic in grads.items():
-        unusable = _structure_problem(
-            analytic,
-            work[name].shape,
-            work[name].dtype,
-            rtol=rtol,
-            atol=0.0 if atol is None else atol,
-            name=f"d{name}",
-            labels=("analytic", "numerical"),
-        )
-        if unusable is not None:
-            results[name] = unusable
-            continue
-        results[name] = _project_one(
-            f, work, name, analytic, weights, rng=rng, h=h, rtol=rtol, atol=atol
-        )
-    return results
+    common = dict(
+        name=name,
+        passed=False,
+        error=None,
+        rtol=rtol,
+        atol=atol,
+        expected_shape=tuple(expected_shape),
+        expected_dtype=str(expected_dtype),
+        labels=labels,
+    )
+    if not isinstance(actual, np.ndarray):
+        return Comparison(problem="type", actual_type=type(actual).__name__, **common)
+    common.update(actual_shape=tuple(actual.shape), actual_dtype=str(actual.dtype))
+    if actual.shape != tuple(expected_shape):
+        return Comparison(problem="shape", **common)
+    real = (np.bool_, np.integer, np.floating)
+    if not (
+        issubclass(actual.dtype.type, real)
+        and issubclass(np.dtype(expected_dtype).type, real)
+    ):
+        return Comparison(problem="dtype", size=int(actual.size), **common)
+    return None
 
 
-def check_gradients(
-    f: Callable[..., Any],
-    inputs: Mapping[str, np.ndarray],
-    grads: Mapping[str, Any],
-    dout: np.ndarray | None = None,
+def _compare_values(
+    actual: np.ndarray,
+    expected: np.ndarray,
     *,
-    h: float = DEFAULT_H,
-    rtol: float = DEFAULT_RTOL,
-    atol: float | None = None,
-    max_full_size: int = MAX_FULL_SIZE,
-    num_checks: int = DEFAULT_NUM_CHECKS,
-    projection: bool = True,
-    seed: Any = 0,
-) -> GradientCheckResult:
-    """Check the analytic gradients of a function of several inputs.
+    rtol: float,
+    atol: float,
+    name: str,
+    labels: tuple[str, str],
+    problem: str | None,
+    index_of: Callable[[int], tuple[int, ...]],
+    sampled: tuple[tuple[int, ...], ...] | None = None,
+) -> Comparison:
+    """Compare two float arrays of equal shape value by value.
 
-    Example, for a layer returning ``(out, cache)``::
-
-        out, cache = conv_forward_naive(x, w, b, conv_param)
-        dx, dw, db = conv_backward_naive(dout, cache)
-        result = check_gradients(
-            lambda x, w, b: conv_forward_naive(x, w, b, conv_param)[0],
-            {"x": x, "w": w, "b": b},
-            {"x": dx, "w": dw, "b": db},
-            dout,
-        )
-        print(result)            # one line per input
-        assert result.passed, result
-
-    Args:
-        f: forward function, called as ``f(*inputs.values())`` (positionally,
-            in the dict's order), returning a float64 array of shape S (or a
-            number when ``dout`` is None, e.g. a loss). It must not modify its
-            arguments.
-        inputs: ``{name: float64 array}``. They are copied; the caller's
-            arrays are never changed.
-        grads: ``{name: analytic gradient}`` with the shape of that input,
-            for some or all inputs; inputs without one are held fixed.
-        dout: upstream gradient of shape S; None when f returns a number.
-        h: finite-difference step.
-        rtol: relative tolerance.
-        atol: absolute tolerance; None (default) derives it per input from
-            the finite-difference noise (module docstring).
-        max_full_size: inputs with more elements than this are checked on
-            ``num_checks`` random elements instead of all.
-        num_checks: elements per sparsely checked input.
-        projection: also run a projection check per input (two forward calls
-            each), which notices an error in any single element.
-        seed: seed for the sparse sample and the projection directions.
-
-    Returns:
-        A ``GradientCheckResult``: ``.passed``, ``[name]`` for each input's
-        ``GradientCheck`` (error, worst index, analytic and numerical values
-        there), and ``str()`` for a report.
-
-    Raises:
-        TypeError: an input or dout is not float64, or f returns something
-            other than a float64 array.
-        ValueError: shapes of f's output and dout differ, a gradient's key is
-            not an input's name, or f modified its inputs.
+    ``problem`` is an earlier problem (a dtype mismatch) that fails the
+    comparison whatever the values, and is reported first; ``index_of`` maps a flat position to the
+    index reported (the identity's unravel, or the sampled index).
     """
-    work, out, weights = _prepare(f, inputs, grads, dout)
-    out_scale = float(np.sum(np.abs(out * weights)))
-    rng = np.random.default_rng(seed)
-    evaluate = lambda: _output_array(f(*work.values()), "f")  # noqa: E731
-    checks = {}
-    for name, analytic in grads.items():
-        x = work[name]
-        sparse = x.size > max_full_size and num_checks < x.size
-        indices = _sample_indices(x.shape, num_checks, rng) if sparse else None
-        comparison, method = _check_one_input(
-            evaluate,
-            x,
-            analytic,
-            weights,
-            out_scale,
-            name=name,
-            indices=indices,
-            h=h,
-            rtol=rtol,
-            atol=atol,
+    common = dict(
+        name=name,
+        rtol=rtol,
+        atol=atol,
+        size=int(actual.size),
+        actual_shape=tuple(actual.shape),
+        expected_shape=tuple(expected.shape),
+        actual_dtype=str(actual.dtype),
+        expected_dtype=str(expected.dtype),
+        labels=labels,
+        sampled_indices=sampled,
+    )
+    a = actual.astype(np.float64).ravel()
+    e = expected.astype(np.float64).ravel()
+    if a.size == 0:
+        return Comparison(passed=problem is None, problem=problem, error=0.0, **common)
+
+    bad_a, bad_e = ~np.isfinite(a), ~np.isfinite(e)
+    if bad_a.any() or bad_e.any():
+        bad = bad_a | bad_e
+        first = int(np.argmax(bad))
+        side = "both" if bad_a.any() and bad_e.any() else (
+            "actual" if bad_a.any() else "expected"
         )
-        projected = None
-        if projection and comparison.error is not None:
-            projected = _project_one(
-                f, work, name, analytic, weights, rng=rng, h=h, rtol=rtol, atol=atol
-            )
-        checks[name] = GradientCheck(
-            name=name,
-            elementwise=comparison,
-            method=method,
-            checked=int(x.size) if indices is None else len(indices),
-            total=int(x.size),
-            projection=projected,
+        return Comparison(
+            passed=False,
+            problem=problem or "nonfinite",
+            error=math.inf,
+            index=index_of(first),
+            actual_value=float(a[first]),
+            expected_value=float(e[first]),
+            mismatches=int(bad.sum()),
+            nonfinite_side=side,
+            **common,
         )
-    return GradientCheckResult(checks)
+
+    errors = _elementwise_errors(a, e, rtol, atol)
+    worst = int(np.argmax(errors))
+    error = float(errors[worst])
+    values_ok = error <= rtol
+    if problem is None and not values_ok:
+        problem = "values"
+    return Comparison(
+        passed=problem is None,
+        problem=problem,
+        error=error,
+        index=index_of(worst),
+        actual_value=float(a[worst]),
+        expected_value=float(e[worst]),
+        mismatches=int(np.count_nonzero(errors > rtol)),
+        **common,
+    )
+
+
+def _elementwise_errors(
+    actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float
+) -> np.ndarray:
+    """Return ``|actual - expected| / max(|expected|, atol / rtol)`` (finite inputs)."""
+    difference = np.abs(actual - expected)
+    scale = np.maximum(np.abs(expected), atol / rtol)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        errors = difference / scale
+    # Where both the difference and the scale are 0, the elements are equal.
+    return np.where(difference == 0, 0.0, errors)

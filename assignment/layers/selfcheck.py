@@ -69,8 +69,12 @@ NORM_FUNCTIONS = (
     "instancenorm_backward",
 )
 ALL_FUNCTIONS = CONV_FUNCTIONS + NORM_FUNCTIONS
+# The module of each function: layers/<module>.py.
+MODULE_OF = dict([(name, "conv") for name in CONV_FUNCTIONS] + [(name, "norm") for name in NORM_FUNCTIONS])
 STUDENT_FILES = ("conv.py", "norm.py")
-# The forward pass whose cache each backward pass takes.
+# The forward pass whose cache each backward pass takes. These lists are the
+# autograder's (autograder/contract.py: GRADED_FUNCTIONS, FORWARD_OF); this
+# file cannot import it, so tests/test_selfcheck.py proves the copies equal.
 FORWARD_OF = {
     "conv_backward_naive": "conv_forward_naive",
     "conv_backward_fast": "conv_forward_fast",
@@ -109,6 +113,10 @@ class CheckFailed(Exception):
         super().__init__(summary)
         self.summary = summary
         self.detail = detail
+
+
+class Missing(CheckFailed):
+    """The student's module has no such function (reported as MISSING, not FAILED)."""
 
 
 class NotChecked(Exception):
@@ -375,22 +383,20 @@ class Context:
         self.log = []  # (function, check, case or "", passed, text) for -v
 
     def function(self, name):
-        module = self.modules["conv" if name in CONV_FUNCTIONS else "norm"]
+        module = self.modules[MODULE_OF[name]]
         func = getattr(module, name, None)
         if not callable(func):
-            raise CheckFailed("MISSING: no function %s in layers/%s" % (
-                name, "conv.py" if name in CONV_FUNCTIONS else "norm.py"))
+            raise Missing("MISSING: no function %s in layers/%s.py" % (name, MODULE_OF[name]))
         return func
 
 
-def call_forward(forward, name, arrays, case, param=None):
-    """Call the forward pass `name` on `arrays` with a fresh copy of the case's param dict."""
+def call_forward(forward, arrays, case, param=None):
+    """Call a forward pass on `arrays` (in its argument order), G when the case has one, and a fresh
+    copy of the case's param dict: forward(x, w, b, conv_param), forward(x, gamma, beta, param) or,
+    for group norm, forward(x, gamma, beta, G, gn_param)."""
     param = dict(case.param if param is None else param)
-    if name.startswith("conv"):
-        return forward(arrays["x"], arrays["w"], arrays["b"], param)
-    if name == "spatial_groupnorm_forward":
-        return forward(arrays["x"], arrays["gamma"], arrays["beta"], case.groups, param)
-    return forward(arrays["x"], arrays["gamma"], arrays["beta"], param)
+    groups = () if case.groups is None else (case.groups,)
+    return forward(*arrays.values(), *groups, param)
 
 
 def expect_pair(result, what):
@@ -503,7 +509,7 @@ class KnownOutputs:
             before = {key: value.copy() for key, value in arrays.items()}
             param = dict(case.param)
             with quiet():
-                out, _ = expect_pair(call_forward(forward, name, arrays, case, param), "out, cache")
+                out, _ = expect_pair(call_forward(forward, arrays, case, param), "out, cache")
             comparison = compare(ctx, out, expected(case.key), "out", case, "output")
             unchanged(before, arrays, name, case)
             settings_kept(param, case.param, name, case)
@@ -579,7 +585,7 @@ def gradient_check(ctx, name, case, between=None):
     forward, backward = ctx.function(forward_name), ctx.function(name)
     arrays = case.arrays()
     with quiet():
-        out, cache = expect_pair(call_forward(forward, forward_name, arrays, case), "out, cache")
+        out, cache = expect_pair(call_forward(forward, arrays, case), "out, cache")
     if not isinstance(out, np.ndarray):
         raise NotChecked("not checked: %s returned no array" % forward_name)
     dout = upstream(out.shape)
@@ -595,7 +601,7 @@ def gradient_check(ctx, name, case, between=None):
 
     def f(*values):
         with quiet():
-            return call_forward(forward, forward_name, dict(zip(names, values)), case)[0]
+            return call_forward(forward, dict(zip(names, values)), case)[0]
 
     try:
         with quiet():
@@ -642,7 +648,7 @@ class SecondForward:
 
         def other_call():
             with quiet():
-                call_forward(forward, forward_name, second.arrays(), second)
+                call_forward(forward, second.arrays(), second)
 
         advice = "Keep what the backward needs in cache, not in global variables or the param dict"
         try:
@@ -762,7 +768,7 @@ def import_module(name):
 
 def run_function(ctx, name):
     """Run every check of `name` in TABLE; return (status line, -v detail text)."""
-    module_key = "conv" if name in CONV_FUNCTIONS else "norm"
+    module_key = MODULE_OF[name]
     if ctx.modules[module_key] is None:
         return "ERROR: layers/%s.py does not import" % module_key, ""
     checks = [check for function, check in TABLE if function == name]
@@ -781,9 +787,10 @@ def run_function(ctx, name):
                     ctx.basis_ok[name] = True
     except NotImplementedError:
         return "NOT IMPLEMENTED", ""
+    except Missing as problem:
+        return problem.summary, problem.detail
     except CheckFailed as problem:
-        text = problem.summary
-        return (text if text.startswith("MISSING") else "FAILED " + text), problem.detail
+        return "FAILED " + problem.summary, problem.detail
     except NotChecked as reason:
         return str(reason), ""
     except TimeUp:
@@ -832,7 +839,7 @@ def main(argv=None):
     print("Self-check of layers/conv.py and layers/norm.py (public checks, advice only:")
     print("the autograder runs its own tests; 'ok' here does not promise full marks)")
     for key in ("conv", "norm"):
-        if modules[key] is None and any(n in (CONV_FUNCTIONS if key == "conv" else NORM_FUNCTIONS) for n in wanted):
+        if modules[key] is None and any(MODULE_OF[n] == key for n in wanted):
             print("layers/%s.py does not import: %s" % (key, reasons[key]))
     results = {}
     for name in needed(wanted):
