@@ -373,7 +373,8 @@ def markdown(result: dict, seed: int) -> str:
         "measure, from the trusted `gradient_check` harness: `error = max |actual - expected| / "
         "max(|expected|, atol / rtol)` over the elements, so a check passes when `error <= rtol`. For a "
         "numerical check the elements are the random directions, `expected` is the central difference and "
-        "`atol` is 10 x its noise estimate. The grader's own `Evaluator` judges every check alongside, and "
+        f"`atol` is {trusted.harness().NOISE_FACTOR:g} x its noise estimate (the harness's `noise_tolerance`). "
+        "The grader's own `Evaluator` judges every check alongside, and "
         "the script stops if it ever passes a check whose measured error is above rtol.",
         "",
         "## Summary",
@@ -385,7 +386,7 @@ def markdown(result: dict, seed: int) -> str:
     for row in result["table"]:
         worst, nearest = row["worst"], row["nearest"]
         below, above, escape = _margins(row)
-        atol = f" ({row['atol']:.0e})" if row["atol"] is not None else " (10 x noise)"
+        atol = f" ({row['atol']:.0e})" if row["atol"] is not None else f" ({trusted.harness().NOISE_FACTOR:g} x noise)"
         lines.append(f"| {row['tolerance']} | {row['rtol']:.0e}{atol} | {_fmt(worst.error if worst else None)} "
                      f"| {below} | {_fmt(nearest.error if nearest else None)} | {above} | {row['failing']} "
                      f"| {escape} |")
