@@ -27,7 +27,8 @@ from autograder.checks.diagnosis import annotate, build_diagnoser  # diagnosis (
 from autograder.checks.evaluate import Evaluator, InternalError, Outcome, Records, Streams, read_streams
 from autograder.checks.plan import Check, Plan, build_plan, write_job
 from autograder.rubric import Rubric
-from autograder.isolation.sandbox import Sandbox, detect_sandbox
+from autograder.isolation.probe import detect_sandbox
+from autograder.isolation.sandbox import Sandbox
 from autograder.isolation.supervisor import run_submission
 from autograder.submission import Submission, read_submission
 from autograder.isolation.worker import Inputs, RecordStream, Worker

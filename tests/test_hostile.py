@@ -47,7 +47,8 @@ import pytest
 
 from autograder import paths
 from autograder.batch import unique_names
-from autograder.isolation.sandbox import Sandbox, detect_sandbox
+from autograder.isolation.probe import detect_sandbox
+from autograder.isolation.sandbox import Sandbox
 from autograder.release.stubs import solution_lines
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -387,7 +388,7 @@ def test_grader_memory_stays_small(bubblewrap_batch: Batch):
 
 
 def test_bubblewrap_mounts_only_what_the_worker_needs(tmp_path):
-    sandbox = Sandbox("bubblewrap", bwrap="/usr/bin/bwrap", as_nobody=True,
+    sandbox = Sandbox("bubblewrap", bwrap="/usr/bin/bwrap", uid_per_child=True,
                       read_only_paths=("/opt/python", str(paths.REPO_ROOT)))
     code, job, out = tmp_path / "code", tmp_path / "job", tmp_path / "out"
     argv = sandbox.command(code, job, out, "{}", uid=65123)

@@ -17,7 +17,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from autograder.checks.evaluate import Records, Streams, read_streams
-from autograder.isolation.sandbox import Limits, Sandbox, prepare_dirs, run_child
+from autograder.isolation.child import run_child
+from autograder.isolation.folders import prepare_dirs
+from autograder.isolation.limits import Limits
+from autograder.isolation.sandbox import Sandbox
 
 # Sandboxes started for one submission at most: the first, and new ones after
 # student code killed the fork server itself.
