@@ -42,7 +42,18 @@ the groups to run, from which call on, and functions not to run again.
 Output: OUT_DIR/*.rec, streams of entries, each a JSON line followed by the
 raw bytes of its arrays: {"group": G, "start": ID} before a call and
 {"group": G, "id": ID, "record": {...}, "arrays": [[DTYPE, SHAPE], ...]} after
-it. A record refers to its arrays as "ID#K".
+it. A record refers to its arrays as "ID#K". The grader reads them back
+with `autograder/isolation/records.py`.
+
+The names both sides of that protocol share (file names, statuses, array
+kinds and size) are defined here, in the "protocol" block below, and the
+grader imports them from this module (`autograder.isolation.worker`: it
+needs only the standard library and numpy). They are not in a module of
+their own because this file runs alone in the sandbox, as
+`python -I -B /grader/worker.py`: it is the only file of the grader bound
+into it (tests/test_hostile.py checks the mounts), and with -I its folder is
+not on sys.path, so a second module would need one more mount and an import
+by file path, the same in both modes.
 """
 import copy
 import importlib
@@ -57,12 +68,32 @@ import traceback
 
 import numpy as np
 
-MAX_REPR = 200
+# -- the protocol (shared with the grader, which imports these names from here) -----------
+# The job folder, written by checks/plan.py write_job.
+PLAN_FILE = "plan.json"
+ARRAYS_FILE = "arrays.bin"
+JOB_FILES = (PLAN_FILE, ARRAYS_FILE)
+# The output folder: record streams, one per runner and one of the server's
+# per attempt, and the file the server writes when every runner has finished.
+RECORD_SUFFIX = ".rec"
+SERVER_PREFIX = "server."
+SERVER_STREAM = SERVER_PREFIX + "%d" + RECORD_SUFFIX  # % attempt
+RUNNER_STREAM = "%s.%d.%d" + RECORD_SUFFIX  # % (group, attempt, serial)
+SERVER_DONE = SERVER_PREFIX + "done"
+# Every record's "status".
+STATUSES = ("ok", "error", "skipped", "bad_return", "crashed")
 # Largest array the worker returns (the grader reads at most as much).
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
 # Dtypes worth returning: booleans and numbers (the grader wants float64; it
 # says so for the others). Never objects, strings, records or dates.
 SAVED_KINDS = "biufc"
+# A runner tells the server on a pipe where it is: one of these bytes and the
+# call's index in PROGRESS_DIGITS digits, before a call starts and after it is done.
+PROGRESS_START = b"S"
+PROGRESS_DONE = b"D"
+PROGRESS_DIGITS = 5
+
+MAX_REPR = 200
 MAX_TRACE_ENTRIES = 5000
 
 # Student code runs in this process and may replace numpy's or the standard
@@ -156,7 +187,7 @@ class Inputs:
     """The job's input arrays: one float64 file, an index of names."""
 
     def __init__(self, job_dir, index):
-        with open(os.path.join(job_dir, "arrays.bin"), "rb") as handle:
+        with open(os.path.join(job_dir, ARRAYS_FILE), "rb") as handle:
             self.data = handle.read()
         self.index = index
 
@@ -435,13 +466,13 @@ class Worker:
                 continue
             self.stream.write({"group": self.group, "start": call["id"]})
             if self.progress is not None:
-                self.progress(b"S", index)
+                self.progress(PROGRESS_START, index)
             record, arrays = self.run_call(call)
             self.done[call["id"]] = record.get("status")
             self.stream.write({"group": self.group, "id": call["id"], "record": record,
                                "arrays": [[a.dtype.str, [int(n) for n in a.shape]] for a in arrays]}, arrays)
             if self.progress is not None:
-                self.progress(b"D", index)
+                self.progress(PROGRESS_DONE, index)
 
 
 # -- the fork server -----------------------------------------------------------------
@@ -471,7 +502,7 @@ class Runner:
 
 
 def serve(code_dir, job_dir, out_dir, resume):
-    with open(os.path.join(job_dir, "plan.json")) as handle:
+    with open(os.path.join(job_dir, PLAN_FILE)) as handle:
         job = json.load(handle)
     inputs = Inputs(job_dir, job["arrays"])
     seconds = float(job["call_seconds"])
@@ -479,7 +510,7 @@ def serve(code_dir, job_dir, out_dir, resume):
     attempt = int(resume.get("attempt", 0))
     skip = {g: set(f) for g, f in resume.get("skip", {}).items()}
     pending = [(g, int(i)) for g, i in resume["start"].items()]
-    server_stream = RecordStream(os.path.join(out_dir, "server.%d.rec" % attempt))
+    server_stream = RecordStream(os.path.join(out_dir, SERVER_STREAM % attempt))
     vectorization = sys.modules.get("layers.vectorization")
     running = {}
     serial = 0
@@ -508,12 +539,12 @@ def serve(code_dir, job_dir, out_dir, resume):
                 data = _safe(lambda: os.read(fd, 4096), b"")
                 if data:
                     runner.buffer += data
-                    while len(runner.buffer) >= 6:
-                        kind, digits = runner.buffer[:1], runner.buffer[1:6]
-                        runner.buffer = runner.buffer[6:]
-                        if kind in (b"S", b"D") and digits.isdigit() and int(digits) < len(
+                    while len(runner.buffer) >= 1 + PROGRESS_DIGITS:
+                        kind, digits = runner.buffer[:1], runner.buffer[1:1 + PROGRESS_DIGITS]
+                        runner.buffer = runner.buffer[1 + PROGRESS_DIGITS:]
+                        if kind in (PROGRESS_START, PROGRESS_DONE) and digits.isdigit() and int(digits) < len(
                                 job["groups"][runner.group]):
-                            runner.current = int(digits) if kind == b"S" else None
+                            runner.current = int(digits) if kind == PROGRESS_START else None
                             runner.since = now
                     continue
             elif runner.current is None or now < runner.since + seconds:
@@ -556,10 +587,10 @@ def _run_group(code_dir, group, calls, inputs, out_dir, attempt, serial, start, 
                vectorization):
     """The body of a forked runner; never returns."""
     try:
-        stream = RecordStream(os.path.join(out_dir, "%s.%d.%d.rec" % (group, attempt, serial)))
+        stream = RecordStream(os.path.join(out_dir, RUNNER_STREAM % (group, attempt, serial)))
 
         def progress(kind, index):
-            _write(progress_fd, kind + b"%05d" % index)
+            _write(progress_fd, kind + b"%0*d" % (PROGRESS_DIGITS, index))
 
         worker = Worker(code_dir, group, calls, inputs, stream, start=start, skip=skip, progress=progress,
                         vectorization=vectorization)
@@ -569,7 +600,7 @@ def _run_group(code_dir, group, calls, inputs, out_dir, attempt, serial, start, 
                 worker.module(name)
             except BaseException:
                 pass  # recorded; every call of that module reports it
-        progress(b"D", 0)  # imported: no call is running
+        progress(PROGRESS_DONE, 0)  # imported: no call is running
         worker.run()
     finally:
         for stream_ in (sys.stdout, sys.stderr):
@@ -602,7 +633,7 @@ def main(argv):
         pass
     guard_tracing(code_dir)
     serve(code_dir, job_dir, out_dir, resume)
-    with open(os.path.join(out_dir, "server.done"), "w") as handle:
+    with open(os.path.join(out_dir, SERVER_DONE), "w") as handle:
         handle.write("done\n")
     # Ends the process at once: nothing of student code runs here, but be sure.
     os._exit(0)
