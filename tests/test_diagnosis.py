@@ -22,7 +22,7 @@ import pytest
 from autograder import trusted
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
 from autograder.checks.diagnosis import Diagnoser, annotate, build_diagnoser, describe, same, student_observation
-from autograder.checks.evaluate import Records
+from autograder.isolation.records import Records
 from autograder.grade import TestResult as Result, run_in_process, run_reference
 from autograder.mistakes import BY_ID, MISTAKES, Mistake
 from autograder.mistakes import norm as norm_mistakes
