@@ -215,6 +215,43 @@ class RecordStream:
                 view = view[_write(self.fd, view):]
 
 
+def trace_record(counter, attempts, code_dir):
+    """The "trace" of a traced call's record: COUNTER's line counts [FILE, LINE, KIND, N] (FILE relative
+    to CODE_DIR) and the tampering seen (the counter's own and ATTEMPTS of this call)."""
+    prefix = code_dir + os.sep
+    counts = [[file.replace(prefix, ""), int(line), kind, int(n)]
+              for (file, line, kind), n in counter.counts.items()]
+    tampered = [counter.tampered] if counter.tampered else []
+    return {"counts": counts[:MAX_TRACE_ENTRIES], "tampered": tampered + list(attempts)}
+
+
+def dict_state(call_id, value, arrays):
+    """A param dict after a call: scalars in JSON, arrays described and appended to ARRAYS
+    (their "file" is CALL_ID#K)."""
+    state = {}
+    if type(value) is not dict:
+        return {"kind": "other", "type": _type_name(value)}
+    for key, item in list(dict.items(value))[:50]:
+        key = _safe(lambda: str(key), "?") if type(key) is not str else key
+        if isinstance(item, _ndarray):
+            description = describe(item)
+            if returnable(item):
+                description["file"] = "%s#%d" % (call_id, len(arrays))
+                arrays.append(item)
+            state[key] = description
+        elif type(item) in (bool, int, float, str) or item is None:
+            if type(item) is float and not _isfinite(item):
+                item = repr(item)
+            elif type(item) is int and abs(item) > 2 ** 53:
+                item = repr(item)
+            elif type(item) is str:
+                item = item[:MAX_REPR]
+            state[key] = {"kind": "scalar", "value": item}
+        else:
+            state[key] = describe(item)
+    return {"kind": "dict", "items": state}
+
+
 # Attempts of student code to change the interpreter's trace or profile hooks
 # (which would blind the vectorization check). Filled by the guards below.
 TAMPERING = []
@@ -243,8 +280,8 @@ def guard_tracing(code_dir):
 class Worker:
     """Runs one group's calls in order, from `start`, writing records to `stream`.
 
-    `modules` may be given (the reference, in the grader's own process);
-    otherwise `layers.<module>` is imported from the code folder.
+    `modules` may be filled before `run()` (the reference, in the grader's own
+    process); otherwise `layers.<module>` is imported from the code folder.
     """
 
     def __init__(self, code_dir, group, calls, inputs, stream, start=0, skip=(), progress=None,
@@ -380,7 +417,7 @@ class Worker:
         try:
             record, arrays = self.record_result(call, args, before, result)
             if counter is not None:
-                record["trace"] = self.trace_record(counter, TAMPERING[tampering:tampering + 20])
+                record["trace"] = trace_record(counter, TAMPERING[tampering:tampering + 20], self.code_dir)
             if call["id"] in self.seeds:
                 record["seed"] = self.seeds[call["id"]]
             return record, arrays
@@ -393,38 +430,6 @@ class Worker:
                 "kind": "other", "type": "value that cannot be inspected",
                 "repr": "(%s: %s)" % (record["type"], record["message"][:MAX_REPR])}}, []
 
-    def trace_record(self, counter, attempts):
-        prefix = self.code_dir + os.sep
-        counts = [[file.replace(prefix, ""), int(line), kind, int(n)]
-                  for (file, line, kind), n in counter.counts.items()]
-        tampered = [counter.tampered] if counter.tampered else []
-        return {"counts": counts[:MAX_TRACE_ENTRIES], "tampered": tampered + list(attempts)}
-
-    def dict_state(self, call_id, position, value, arrays):
-        """A param dict after a call: scalars in JSON, arrays returned."""
-        state = {}
-        if type(value) is not dict:
-            return {"kind": "other", "type": _type_name(value)}
-        for key, item in list(dict.items(value))[:50]:
-            key = _safe(lambda: str(key), "?") if type(key) is not str else key
-            if isinstance(item, _ndarray):
-                description = describe(item)
-                if returnable(item):
-                    description["file"] = "%s#%d" % (call_id, len(arrays))
-                    arrays.append(item)
-                state[key] = description
-            elif type(item) in (bool, int, float, str) or item is None:
-                if type(item) is float and not _isfinite(item):
-                    item = repr(item)
-                elif type(item) is int and abs(item) > 2 ** 53:
-                    item = repr(item)
-                elif type(item) is str:
-                    item = item[:MAX_REPR]
-                state[key] = {"kind": "scalar", "value": item}
-            else:
-                state[key] = describe(item)
-        return {"kind": "dict", "items": state}
-
     def record_result(self, call, args, before, result):
         call_id = call["id"]
         arrays = []
@@ -435,7 +440,7 @@ class Worker:
             or not _array_equal(copied, args[i], equal_nan=True)
         ]
         record["dicts"] = {
-            str(i): self.dict_state(call_id, i, arg, arrays) for i, arg in enumerate(args)
+            str(i): dict_state(call_id, arg, arrays) for i, arg in enumerate(args)
             if i < len(call["args"]) and "dict" in call["args"][i]
         }
         expected = call["returns"]
@@ -500,8 +505,35 @@ class Runner:
         self.buffer = b""
         self.timed_out = False
 
+    def take(self, data, count, now):
+        """Read progress messages from DATA (bytes from the runner's pipe; COUNT: its group's calls):
+        `current` becomes the index of the call that started, or None once it is done."""
+        self.buffer += data
+        while len(self.buffer) >= 1 + PROGRESS_DIGITS:
+            kind, digits = self.buffer[:1], self.buffer[1:1 + PROGRESS_DIGITS]
+            self.buffer = self.buffer[1 + PROGRESS_DIGITS:]
+            if kind in (PROGRESS_START, PROGRESS_DONE) and digits.isdigit() and int(digits) < count:
+                self.current = int(digits) if kind == PROGRESS_START else None
+                self.since = now
+
+
+def _reap(pid):
+    """The wait status of child PID, which is exiting or was killed: an exiting process closes its
+    files a moment before it can be reaped, so wait up to 2 s, then kill it and wait."""
+    for _ in range(2000):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.001)
+    _safe(lambda: os.kill(pid, signal.SIGKILL), None)
+    _, status = os.waitpid(pid, 0)
+    return status
+
 
 def serve(code_dir, job_dir, out_dir, resume):
+    """The fork server: run the groups of RESUME on the job, PARALLEL runners at a time, each call
+    at most the job's call_seconds; write a "crashed" record for a call whose runner died or hung
+    on it, and fork a fresh runner for the calls after it."""
     with open(os.path.join(job_dir, PLAN_FILE)) as handle:
         job = json.load(handle)
     inputs = Inputs(job_dir, job["arrays"])
@@ -538,14 +570,7 @@ def serve(code_dir, job_dir, out_dir, resume):
             if fd in ready:
                 data = _safe(lambda: os.read(fd, 4096), b"")
                 if data:
-                    runner.buffer += data
-                    while len(runner.buffer) >= 1 + PROGRESS_DIGITS:
-                        kind, digits = runner.buffer[:1], runner.buffer[1:1 + PROGRESS_DIGITS]
-                        runner.buffer = runner.buffer[1 + PROGRESS_DIGITS:]
-                        if kind in (PROGRESS_START, PROGRESS_DONE) and digits.isdigit() and int(digits) < len(
-                                job["groups"][runner.group]):
-                            runner.current = int(digits) if kind == PROGRESS_START else None
-                            runner.since = now
+                    runner.take(data, len(job["groups"][runner.group]), now)
                     continue
             elif runner.current is None or now < runner.since + seconds:
                 continue
@@ -554,15 +579,7 @@ def serve(code_dir, job_dir, out_dir, resume):
                 _safe(lambda: os.kill(runner.pid, signal.SIGKILL), None)
             # The runner is gone (or killed): find out how, and carry on after the call it was on.
             # (Its pipe can also close while it lives on, if student code closes it: stop it then.)
-            # An exiting process closes its files a moment before it can be reaped: wait up to 2 s.
-            for _ in range(2000):
-                done, status = os.waitpid(runner.pid, os.WNOHANG)
-                if done:
-                    break
-                time.sleep(0.001)
-            else:
-                _safe(lambda: os.kill(runner.pid, signal.SIGKILL), None)
-                _, status = os.waitpid(runner.pid, 0)
+            status = _reap(runner.pid)
             os.close(fd)
             del running[fd]
             calls = job["groups"][runner.group]
