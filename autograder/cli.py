@@ -57,7 +57,7 @@ def _report_batch(command: str, rows: list, out: Path, args: argparse.Namespace,
 def _cmd_grade(args: argparse.Namespace) -> int:
     from autograder.batch import grade_all, unique_names
     from autograder.rubric import RubricError, load_rubric
-    from autograder.isolation.sandbox import detect_sandbox
+    from autograder.isolation.probe import detect_sandbox
     from autograder.shard import ShardError, select_share, write_manifest
     from autograder.reports.summary import ProgressBar
 

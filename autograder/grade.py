@@ -32,7 +32,8 @@ from autograder.checks.plan import build_plan, write_job
 from autograder.checks.reference import check_reference, run_reference
 from autograder.checks.source import guard_trace_hooks, structure_test
 from autograder.contract import GROUPS
-from autograder.isolation.sandbox import Sandbox, detect_sandbox
+from autograder.isolation.probe import detect_sandbox
+from autograder.isolation.sandbox import Sandbox
 from autograder.isolation.supervisor import run_submission
 from autograder.reports.results import build_results, score_tests
 from autograder.rubric import Rubric

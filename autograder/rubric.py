@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autograder import paths
 from autograder.contract import GRADED_FUNCTIONS, VECTORIZED_FUNCTIONS
-from autograder.isolation.sandbox import Limits
+from autograder.isolation.limits import Limits
 
 CATEGORIES = ("output", "state", "purity", "reference", "numerical", "vectorized", "structure", "completed")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")

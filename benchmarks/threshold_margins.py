@@ -42,8 +42,9 @@ for path in (REPO, REPO / "tests"):
 
 from autograder import trusted  # noqa: E402
 from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS  # noqa: E402
-from autograder.checks.evaluate import Evaluator, Records  # noqa: E402
+from autograder.checks.evaluate import Evaluator  # noqa: E402
 from autograder.checks.reference import run_in_process, run_reference  # noqa: E402
+from autograder.isolation.records import Records  # noqa: E402
 from autograder.checks.plan import write_job  # noqa: E402
 from autograder.checks.plan import Check, Plan, build_plan  # noqa: E402
 from autograder.rubric import Rubric, load_rubric  # noqa: E402

@@ -22,8 +22,8 @@ import pytest
 from autograder import trusted
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
 from autograder.checks.diagnosis import Diagnoser, annotate, build_diagnoser, describe, same, student_observation
-from autograder.checks.evaluate import Records
 from autograder.checks.reference import run_in_process, run_reference
+from autograder.isolation.records import Records
 from autograder.reports.results import TestResult as Result
 from autograder.mistakes import BY_ID, MISTAKES, Mistake
 from autograder.mistakes import norm as norm_mistakes

@@ -16,7 +16,7 @@ from autograder.batch import grade_all, unique_names
 from autograder.contract import GRADED_FUNCTIONS
 from autograder.checks.source import calls_function
 from autograder.rubric import load_rubric
-from autograder.isolation.sandbox import detect_sandbox
+from autograder.isolation.probe import detect_sandbox
 
 
 def make_submission(folder: Path, source_dir: Path) -> Path:

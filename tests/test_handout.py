@@ -23,14 +23,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from conftest import autograder_command
 
 from autograder.release.stubs import find_regions, make_stub, solution_lines
 

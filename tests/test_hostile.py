@@ -47,11 +47,12 @@ import pytest
 
 from autograder import paths
 from autograder.batch import unique_names
-from autograder.isolation.sandbox import Sandbox, detect_sandbox
+from autograder.isolation.probe import detect_sandbox
+from autograder.isolation.sandbox import Sandbox
 from autograder.release.stubs import solution_lines
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hostile.builders import CASES, CONV, NORM, Case, Env, copy_tree_bytes, good  # noqa: E402
+from hostile.builders import CASES, Case, Env, copy_tree_bytes, good  # noqa: E402
 
 # Short limits: a hang costs CALL_SECONDS (then that function is not run again).
 CALL_SECONDS = 3
@@ -387,7 +388,7 @@ def test_grader_memory_stays_small(bubblewrap_batch: Batch):
 
 
 def test_bubblewrap_mounts_only_what_the_worker_needs(tmp_path):
-    sandbox = Sandbox("bubblewrap", bwrap="/usr/bin/bwrap", as_nobody=True,
+    sandbox = Sandbox("bubblewrap", bwrap="/usr/bin/bwrap", uid_per_child=True,
                       read_only_paths=("/opt/python", str(paths.REPO_ROOT)))
     code, job, out = tmp_path / "code", tmp_path / "job", tmp_path / "out"
     argv = sandbox.command(code, job, out, "{}", uid=65123)
@@ -403,7 +404,7 @@ def test_bubblewrap_mounts_only_what_the_worker_needs(tmp_path):
     for flag in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent", "--new-session",
                  "--clearenv"):
         assert flag in argv
-    assert f"--reuid=65123" in argv and "--no-new-privs" in argv and "--bounding-set=-all" in argv
+    assert "--reuid=65123" in argv and "--no-new-privs" in argv and "--bounding-set=-all" in argv
 
 
 def test_killed_mid_batch_keeps_finished_results_and_rerun_skips_them(tmp_path):

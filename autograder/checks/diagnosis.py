@@ -37,7 +37,8 @@ import numpy as np
 
 from autograder import trusted
 from autograder.contract import Group
-from autograder.checks.evaluate import Records, returned_array
+from autograder.checks.evaluate import returned_array
+from autograder.isolation.records import Records
 from autograder.mistakes import MISTAKES, Mistake
 from autograder.checks.plan import Plan
 from autograder.rubric import Rubric
@@ -98,10 +99,7 @@ class _Runner:
             elif "dict" in spec:
                 name = spec["dict"]
                 if name not in self.dicts:
-                    created = dict(spec.get("init", {}))
-                    for key, array_name in spec.get("init_arrays", {}).items():
-                        created[key] = np.array(self.plan.arrays[array_name])
-                    self.dicts[name] = created
+                    self.dicts[name] = dict(spec.get("init", {}))
                 self.dicts[name].update(spec.get("set", {}))
                 args.append(self.dicts[name])
             else:

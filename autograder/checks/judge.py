@@ -8,7 +8,8 @@ otherwise the student's records are damaged or forged, and the check fails.
 from __future__ import annotations
 
 from autograder import paths
-from autograder.checks.evaluate import Evaluator, InternalError, Outcome, Records
+from autograder.checks.evaluate import Evaluator, InternalError, Outcome
+from autograder.isolation.records import Records
 from autograder.checks.plan import Check, Plan
 from autograder.reports.results import TestResult
 

@@ -17,6 +17,7 @@ import numpy as np
 from autograder import trusted
 from autograder.checks.cases import Case, cases_for
 from autograder.contract import VECTORIZED_FUNCTIONS, Group
+from autograder.isolation.worker import ARRAYS_FILE, PLAN_FILE
 from autograder.rubric import Rubric
 
 
@@ -61,7 +62,7 @@ def write_job(plans: dict[str, Plan], job: Path, call_seconds: float) -> None:
     """JOB/plan.json and JOB/arrays.bin: every group's calls and inputs (see worker.py)."""
     job.mkdir(parents=True, exist_ok=True)
     index, offset = {}, 0
-    with open(job / "arrays.bin", "wb") as handle:
+    with open(job / ARRAYS_FILE, "wb") as handle:
         for group, plan in plans.items():
             for name, value in plan.arrays.items():
                 index[f"{group}:{name}"] = [offset, list(value.shape)]
@@ -69,7 +70,7 @@ def write_job(plans: dict[str, Plan], job: Path, call_seconds: float) -> None:
                 offset += value.size
     job_data = {"groups": {group: plan.calls for group, plan in plans.items()}, "arrays": index,
                 "call_seconds": call_seconds}
-    (job / "plan.json").write_text(json.dumps(job_data))
+    (job / PLAN_FILE).write_text(json.dumps(job_data))
 
 
 def _forward_args(plan: Plan, key: str, case: Case, perturbed: tuple[str, str, np.ndarray] | None = None) -> list[dict]:

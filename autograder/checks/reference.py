@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 
 from autograder import paths, trusted
-from autograder.checks.evaluate import Evaluator, InternalError, Records, Streams, read_streams
+from autograder.checks.evaluate import Evaluator, InternalError
+from autograder.isolation.records import Records, Streams, read_streams
 from autograder.checks.plan import Plan
 from autograder.isolation.worker import Inputs, RecordStream, Worker
 

@@ -184,7 +184,7 @@ def run(root: Path, rubric_path: Path | None = None) -> dict:
     from autograder.grade import Grader
     from autograder.reports.files import write_atomic
     from autograder.rubric import load_rubric
-    from autograder.isolation.sandbox import detect_sandbox
+    from autograder.isolation.probe import detect_sandbox
 
     started = time.monotonic()
     root = Path(root)
@@ -237,7 +237,7 @@ def selftest() -> int:
 
 def check() -> int:
     from autograder.rubric import load_rubric
-    from autograder.isolation.sandbox import detect_sandbox
+    from autograder.isolation.probe import detect_sandbox
 
     load_rubric()
     sandbox = detect_sandbox()

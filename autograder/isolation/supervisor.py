@@ -16,16 +16,16 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
-from autograder.checks.evaluate import Records, Streams, read_streams
-from autograder.isolation.sandbox import Limits, Sandbox, prepare_dirs, run_child
+from autograder.isolation.child import run_child
+from autograder.isolation.folders import prepare_dirs
+from autograder.isolation.limits import Limits
+from autograder.isolation.records import Records, Streams, read_streams
+from autograder.isolation.sandbox import Sandbox
+from autograder.isolation.worker import JOB_FILES, SERVER_DONE
 
 # Sandboxes started for one submission at most: the first, and new ones after
 # student code killed the fork server itself.
 MAX_SANDBOXES = 6
-# The file the fork server writes when every runner has finished.
-SERVER_DONE = "server.done"
-# The job files (plan.write_job) every sandbox reads.
-JOB_FILES = ("plan.json", "arrays.bin")
 
 
 def run_submission(calls: dict[str, list[dict]], job: Path, groups: list[str], code: Path, root: Path,

@@ -42,7 +42,18 @@ the groups to run, from which call on, and functions not to run again.
 Output: OUT_DIR/*.rec, streams of entries, each a JSON line followed by the
 raw bytes of its arrays: {"group": G, "start": ID} before a call and
 {"group": G, "id": ID, "record": {...}, "arrays": [[DTYPE, SHAPE], ...]} after
-it. A record refers to its arrays as "ID#K".
+it. A record refers to its arrays as "ID#K". The grader reads them back
+with `autograder/isolation/records.py`.
+
+The names both sides of that protocol share (file names, statuses, array
+kinds and size) are defined here, in the "protocol" block below, and the
+grader imports them from this module (`autograder.isolation.worker`: it
+needs only the standard library and numpy). They are not in a module of
+their own because this file runs alone in the sandbox, as
+`python -I -B /grader/worker.py`: it is the only file of the grader bound
+into it (tests/test_hostile.py checks the mounts), and with -I its folder is
+not on sys.path, so a second module would need one more mount and an import
+by file path, the same in both modes.
 """
 import copy
 import importlib
@@ -57,12 +68,32 @@ import traceback
 
 import numpy as np
 
-MAX_REPR = 200
+# -- the protocol (shared with the grader, which imports these names from here) -----------
+# The job folder, written by checks/plan.py write_job.
+PLAN_FILE = "plan.json"
+ARRAYS_FILE = "arrays.bin"
+JOB_FILES = (PLAN_FILE, ARRAYS_FILE)
+# The output folder: record streams, one per runner and one of the server's
+# per attempt, and the file the server writes when every runner has finished.
+RECORD_SUFFIX = ".rec"
+SERVER_PREFIX = "server."
+SERVER_STREAM = SERVER_PREFIX + "%d" + RECORD_SUFFIX  # % attempt
+RUNNER_STREAM = "%s.%d.%d" + RECORD_SUFFIX  # % (group, attempt, serial)
+SERVER_DONE = SERVER_PREFIX + "done"
+# Every record's "status".
+STATUSES = ("ok", "error", "skipped", "bad_return", "crashed")
 # Largest array the worker returns (the grader reads at most as much).
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
 # Dtypes worth returning: booleans and numbers (the grader wants float64; it
 # says so for the others). Never objects, strings, records or dates.
 SAVED_KINDS = "biufc"
+# A runner tells the server on a pipe where it is: one of these bytes and the
+# call's index in PROGRESS_DIGITS digits, before a call starts and after it is done.
+PROGRESS_START = b"S"
+PROGRESS_DONE = b"D"
+PROGRESS_DIGITS = 5
+
+MAX_REPR = 200
 MAX_TRACE_ENTRIES = 5000
 
 # Student code runs in this process and may replace numpy's or the standard
@@ -156,7 +187,7 @@ class Inputs:
     """The job's input arrays: one float64 file, an index of names."""
 
     def __init__(self, job_dir, index):
-        with open(os.path.join(job_dir, "arrays.bin"), "rb") as handle:
+        with open(os.path.join(job_dir, ARRAYS_FILE), "rb") as handle:
             self.data = handle.read()
         self.index = index
 
@@ -182,6 +213,43 @@ class RecordStream:
             view = memoryview(chunk)
             while view:
                 view = view[_write(self.fd, view):]
+
+
+def trace_record(counter, attempts, code_dir):
+    """The "trace" of a traced call's record: COUNTER's line counts [FILE, LINE, KIND, N] (FILE relative
+    to CODE_DIR) and the tampering seen (the counter's own and ATTEMPTS of this call)."""
+    prefix = code_dir + os.sep
+    counts = [[file.replace(prefix, ""), int(line), kind, int(n)]
+              for (file, line, kind), n in counter.counts.items()]
+    tampered = [counter.tampered] if counter.tampered else []
+    return {"counts": counts[:MAX_TRACE_ENTRIES], "tampered": tampered + list(attempts)}
+
+
+def dict_state(call_id, value, arrays):
+    """A param dict after a call: scalars in JSON, arrays described and appended to ARRAYS
+    (their "file" is CALL_ID#K)."""
+    state = {}
+    if type(value) is not dict:
+        return {"kind": "other", "type": _type_name(value)}
+    for key, item in list(dict.items(value))[:50]:
+        key = _safe(lambda: str(key), "?") if type(key) is not str else key
+        if isinstance(item, _ndarray):
+            description = describe(item)
+            if returnable(item):
+                description["file"] = "%s#%d" % (call_id, len(arrays))
+                arrays.append(item)
+            state[key] = description
+        elif type(item) in (bool, int, float, str) or item is None:
+            if type(item) is float and not _isfinite(item):
+                item = repr(item)
+            elif type(item) is int and abs(item) > 2 ** 53:
+                item = repr(item)
+            elif type(item) is str:
+                item = item[:MAX_REPR]
+            state[key] = {"kind": "scalar", "value": item}
+        else:
+            state[key] = describe(item)
+    return {"kind": "dict", "items": state}
 
 
 # Attempts of student code to change the interpreter's trace or profile hooks
@@ -212,8 +280,8 @@ def guard_tracing(code_dir):
 class Worker:
     """Runs one group's calls in order, from `start`, writing records to `stream`.
 
-    `modules` may be given (the reference, in the grader's own process);
-    otherwise `layers.<module>` is imported from the code folder.
+    `modules` may be filled before `run()` (the reference, in the grader's own
+    process); otherwise `layers.<module>` is imported from the code folder.
     """
 
     def __init__(self, code_dir, group, calls, inputs, stream, start=0, skip=(), progress=None,
@@ -349,7 +417,7 @@ class Worker:
         try:
             record, arrays = self.record_result(call, args, before, result)
             if counter is not None:
-                record["trace"] = self.trace_record(counter, TAMPERING[tampering:tampering + 20])
+                record["trace"] = trace_record(counter, TAMPERING[tampering:tampering + 20], self.code_dir)
             if call["id"] in self.seeds:
                 record["seed"] = self.seeds[call["id"]]
             return record, arrays
@@ -362,38 +430,6 @@ class Worker:
                 "kind": "other", "type": "value that cannot be inspected",
                 "repr": "(%s: %s)" % (record["type"], record["message"][:MAX_REPR])}}, []
 
-    def trace_record(self, counter, attempts):
-        prefix = self.code_dir + os.sep
-        counts = [[file.replace(prefix, ""), int(line), kind, int(n)]
-                  for (file, line, kind), n in counter.counts.items()]
-        tampered = [counter.tampered] if counter.tampered else []
-        return {"counts": counts[:MAX_TRACE_ENTRIES], "tampered": tampered + list(attempts)}
-
-    def dict_state(self, call_id, position, value, arrays):
-        """A param dict after a call: scalars in JSON, arrays returned."""
-        state = {}
-        if type(value) is not dict:
-            return {"kind": "other", "type": _type_name(value)}
-        for key, item in list(dict.items(value))[:50]:
-            key = _safe(lambda: str(key), "?") if type(key) is not str else key
-            if isinstance(item, _ndarray):
-                description = describe(item)
-                if returnable(item):
-                    description["file"] = "%s#%d" % (call_id, len(arrays))
-                    arrays.append(item)
-                state[key] = description
-            elif type(item) in (bool, int, float, str) or item is None:
-                if type(item) is float and not _isfinite(item):
-                    item = repr(item)
-                elif type(item) is int and abs(item) > 2 ** 53:
-                    item = repr(item)
-                elif type(item) is str:
-                    item = item[:MAX_REPR]
-                state[key] = {"kind": "scalar", "value": item}
-            else:
-                state[key] = describe(item)
-        return {"kind": "dict", "items": state}
-
     def record_result(self, call, args, before, result):
         call_id = call["id"]
         arrays = []
@@ -404,7 +440,7 @@ class Worker:
             or not _array_equal(copied, args[i], equal_nan=True)
         ]
         record["dicts"] = {
-            str(i): self.dict_state(call_id, i, arg, arrays) for i, arg in enumerate(args)
+            str(i): dict_state(call_id, arg, arrays) for i, arg in enumerate(args)
             if i < len(call["args"]) and "dict" in call["args"][i]
         }
         expected = call["returns"]
@@ -435,13 +471,13 @@ class Worker:
                 continue
             self.stream.write({"group": self.group, "start": call["id"]})
             if self.progress is not None:
-                self.progress(b"S", index)
+                self.progress(PROGRESS_START, index)
             record, arrays = self.run_call(call)
             self.done[call["id"]] = record.get("status")
             self.stream.write({"group": self.group, "id": call["id"], "record": record,
                                "arrays": [[a.dtype.str, [int(n) for n in a.shape]] for a in arrays]}, arrays)
             if self.progress is not None:
-                self.progress(b"D", index)
+                self.progress(PROGRESS_DONE, index)
 
 
 # -- the fork server -----------------------------------------------------------------
@@ -469,9 +505,36 @@ class Runner:
         self.buffer = b""
         self.timed_out = False
 
+    def take(self, data, count, now):
+        """Read progress messages from DATA (bytes from the runner's pipe; COUNT: its group's calls):
+        `current` becomes the index of the call that started, or None once it is done."""
+        self.buffer += data
+        while len(self.buffer) >= 1 + PROGRESS_DIGITS:
+            kind, digits = self.buffer[:1], self.buffer[1:1 + PROGRESS_DIGITS]
+            self.buffer = self.buffer[1 + PROGRESS_DIGITS:]
+            if kind in (PROGRESS_START, PROGRESS_DONE) and digits.isdigit() and int(digits) < count:
+                self.current = int(digits) if kind == PROGRESS_START else None
+                self.since = now
+
+
+def _reap(pid):
+    """The wait status of child PID, which is exiting or was killed: an exiting process closes its
+    files a moment before it can be reaped, so wait up to 2 s, then kill it and wait."""
+    for _ in range(2000):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.001)
+    _safe(lambda: os.kill(pid, signal.SIGKILL), None)
+    _, status = os.waitpid(pid, 0)
+    return status
+
 
 def serve(code_dir, job_dir, out_dir, resume):
-    with open(os.path.join(job_dir, "plan.json")) as handle:
+    """The fork server: run the groups of RESUME on the job, PARALLEL runners at a time, each call
+    at most the job's call_seconds; write a "crashed" record for a call whose runner died or hung
+    on it, and fork a fresh runner for the calls after it."""
+    with open(os.path.join(job_dir, PLAN_FILE)) as handle:
         job = json.load(handle)
     inputs = Inputs(job_dir, job["arrays"])
     seconds = float(job["call_seconds"])
@@ -479,7 +542,7 @@ def serve(code_dir, job_dir, out_dir, resume):
     attempt = int(resume.get("attempt", 0))
     skip = {g: set(f) for g, f in resume.get("skip", {}).items()}
     pending = [(g, int(i)) for g, i in resume["start"].items()]
-    server_stream = RecordStream(os.path.join(out_dir, "server.%d.rec" % attempt))
+    server_stream = RecordStream(os.path.join(out_dir, SERVER_STREAM % attempt))
     vectorization = sys.modules.get("layers.vectorization")
     running = {}
     serial = 0
@@ -507,14 +570,7 @@ def serve(code_dir, job_dir, out_dir, resume):
             if fd in ready:
                 data = _safe(lambda: os.read(fd, 4096), b"")
                 if data:
-                    runner.buffer += data
-                    while len(runner.buffer) >= 6:
-                        kind, digits = runner.buffer[:1], runner.buffer[1:6]
-                        runner.buffer = runner.buffer[6:]
-                        if kind in (b"S", b"D") and digits.isdigit() and int(digits) < len(
-                                job["groups"][runner.group]):
-                            runner.current = int(digits) if kind == b"S" else None
-                            runner.since = now
+                    runner.take(data, len(job["groups"][runner.group]), now)
                     continue
             elif runner.current is None or now < runner.since + seconds:
                 continue
@@ -523,15 +579,7 @@ def serve(code_dir, job_dir, out_dir, resume):
                 _safe(lambda: os.kill(runner.pid, signal.SIGKILL), None)
             # The runner is gone (or killed): find out how, and carry on after the call it was on.
             # (Its pipe can also close while it lives on, if student code closes it: stop it then.)
-            # An exiting process closes its files a moment before it can be reaped: wait up to 2 s.
-            for _ in range(2000):
-                done, status = os.waitpid(runner.pid, os.WNOHANG)
-                if done:
-                    break
-                time.sleep(0.001)
-            else:
-                _safe(lambda: os.kill(runner.pid, signal.SIGKILL), None)
-                _, status = os.waitpid(runner.pid, 0)
+            status = _reap(runner.pid)
             os.close(fd)
             del running[fd]
             calls = job["groups"][runner.group]
@@ -556,10 +604,10 @@ def _run_group(code_dir, group, calls, inputs, out_dir, attempt, serial, start, 
                vectorization):
     """The body of a forked runner; never returns."""
     try:
-        stream = RecordStream(os.path.join(out_dir, "%s.%d.%d.rec" % (group, attempt, serial)))
+        stream = RecordStream(os.path.join(out_dir, RUNNER_STREAM % (group, attempt, serial)))
 
         def progress(kind, index):
-            _write(progress_fd, kind + b"%05d" % index)
+            _write(progress_fd, kind + b"%0*d" % (PROGRESS_DIGITS, index))
 
         worker = Worker(code_dir, group, calls, inputs, stream, start=start, skip=skip, progress=progress,
                         vectorization=vectorization)
@@ -569,7 +617,7 @@ def _run_group(code_dir, group, calls, inputs, out_dir, attempt, serial, start, 
                 worker.module(name)
             except BaseException:
                 pass  # recorded; every call of that module reports it
-        progress(b"D", 0)  # imported: no call is running
+        progress(PROGRESS_DONE, 0)  # imported: no call is running
         worker.run()
     finally:
         for stream_ in (sys.stdout, sys.stderr):
@@ -602,7 +650,7 @@ def main(argv):
         pass
     guard_tracing(code_dir)
     serve(code_dir, job_dir, out_dir, resume)
-    with open(os.path.join(out_dir, "server.done"), "w") as handle:
+    with open(os.path.join(out_dir, SERVER_DONE), "w") as handle:
         handle.write("done\n")
     # Ends the process at once: nothing of student code runs here, but be sure.
     os._exit(0)

@@ -2,7 +2,8 @@
 # Gradescope runs this once, as root, when it builds the autograder's image
 # (the bundle is unpacked in /autograder/source). It installs:
 #   - from the distribution's archive (apt): Python 3.11 with venv, bubblewrap
-#     (isolates student code) and setpriv (drops it to the user nobody);
+#     (isolates student code) and setpriv (runs each child under an unprivileged
+#     user id of its own, 65000 and up, with no account);
 #   - from the package registry (pip): exactly the versions pinned in
 #     requirements.txt and constraints.txt, into a virtual environment at
 #     $AUTOGRADER_VENV (default: venv/ beside this script).
