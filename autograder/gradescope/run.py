@@ -254,9 +254,18 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--rubric", default=None, help=argparse.SUPPRESS)
     commands.add_parser("selftest", help="grade the reference solution; exit 1 unless full marks")
     commands.add_parser("check", help="load the rubric and report the sandbox mode")
+    fail = commands.add_parser("fail", help="write ROOT/results/results.json for a submission that could not be "
+                                            "graded (run_autograder, when grading wrote nothing)")
+    fail.add_argument("--root", default=os.environ.get("GRADESCOPE_ROOT", DEFAULT_ROOT))
+    fail.add_argument("--reason", required=True)
     args = parser.parse_args(argv)
     if args.command == "run":
         run(Path(args.root), args.rubric)
+        return 0
+    if args.command == "fail":
+        from autograder.reports.files import write_atomic
+
+        write_atomic(Path(args.root) / "results" / "results.json", json.dumps(failure(args.reason, 0.0), indent=2) + "\n")
         return 0
     return selftest() if args.command == "selftest" else check()
 
