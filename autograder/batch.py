@@ -6,6 +6,7 @@ results.json with score 0 and the reason. Submissions that already have a
 results.json are skipped unless `force`. grades.csv lists the submissions in
 the order given on the command line, plus any graded earlier into DIR.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,6 @@ from autograder.reports.grades import grades_csv
 from autograder.reports.results import failure_results
 from autograder.rubric import Rubric, load_rubric
 from autograder.submission import submission_name
-
 
 # A submission named like a report the grader writes next to the folders
 # (grades.csv...) would take its place: such names get a "_" at the end.
@@ -53,9 +53,17 @@ def unique_names(submissions: list[Path]) -> list[str]:
     return names
 
 
-def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool = False,
-              seed: int | None = None, rubric: Rubric | None = None, progress=None,
-              started=None, names: list[str] | None = None) -> list[tuple[str, dict]]:
+def grade_all(
+    submissions: list[Path],
+    out_dir: Path,
+    jobs: int = 1,
+    force: bool = False,
+    seed: int | None = None,
+    rubric: Rubric | None = None,
+    progress=None,
+    started=None,
+    names: list[str] | None = None,
+) -> list[tuple[str, dict]]:
     """Grade `submissions` into `out_dir`; return (name, results) for each, in order.
 
     `started(name)` is called when a submission's grading begins, `progress(name, results)` when it
@@ -95,8 +103,12 @@ def grade_all(submissions: list[Path], out_dir: Path, jobs: int = 1, force: bool
                 try:
                     results = grader.grade(path)
                 except Exception:  # a grader bug must not cost the other submissions
-                    results = failure_results(name, "internal error of the autograder while grading this "
-                                                    "submission:\n" + traceback.format_exc(), rubric.max_score, seed)
+                    results = failure_results(
+                        name,
+                        "internal error of the autograder while grading this submission:\n" + traceback.format_exc(),
+                        rubric.max_score,
+                        seed,
+                    )
                 results["extra_data"]["submission"] = name
                 write_submission(out_dir, name, results)
                 if progress:

@@ -4,6 +4,7 @@ A group is a forward function with the backward functions that take its cache;
 each group's calls run in order in a runner process of their own (a crash or
 hang costs only the call it happened in).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,14 +31,31 @@ _NORM = dict(module="norm", inputs=("x", "gamma", "beta"), grads=("dx", "dgamma"
 GROUPS = (
     Group("conv_naive", forward="conv_forward_naive", backwards=("conv_backward_naive",), **_CONV),
     Group("conv_fast", forward="conv_forward_fast", backwards=("conv_backward_fast",), **_CONV),
-    Group("batchnorm", forward="batchnorm_forward", backwards=("batchnorm_backward", "batchnorm_backward_alt"),
-          signature="batchnorm", **_NORM),
-    Group("spatial_batchnorm", forward="spatial_batchnorm_forward", backwards=("spatial_batchnorm_backward",),
-          signature="batchnorm", **_NORM),
+    Group(
+        "batchnorm",
+        forward="batchnorm_forward",
+        backwards=("batchnorm_backward", "batchnorm_backward_alt"),
+        signature="batchnorm",
+        **_NORM,
+    ),
+    Group(
+        "spatial_batchnorm",
+        forward="spatial_batchnorm_forward",
+        backwards=("spatial_batchnorm_backward",),
+        signature="batchnorm",
+        **_NORM,
+    ),
     Group("layernorm", forward="layernorm_forward", backwards=("layernorm_backward",), signature="norm", **_NORM),
-    Group("groupnorm", forward="spatial_groupnorm_forward", backwards=("spatial_groupnorm_backward",),
-          signature="groupnorm", **_NORM),
-    Group("instancenorm", forward="instancenorm_forward", backwards=("instancenorm_backward",), signature="norm", **_NORM),
+    Group(
+        "groupnorm",
+        forward="spatial_groupnorm_forward",
+        backwards=("spatial_groupnorm_backward",),
+        signature="groupnorm",
+        **_NORM,
+    ),
+    Group(
+        "instancenorm", forward="instancenorm_forward", backwards=("instancenorm_backward",), signature="norm", **_NORM
+    ),
 )
 
 GRADED_FUNCTIONS = tuple(f for group in GROUPS for f in group.functions)

@@ -16,6 +16,7 @@ its own checks. `grade(path)` then, for one submission:
 4. applies the gates between tests (checks/gates.py), names known mistakes
    (checks/diagnosis.py) and scores the tests by the rubric (reports/results.py).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -49,8 +50,9 @@ def copy_given_modules(layers_dir: Path) -> None:
 
 
 class Grader:
-    def __init__(self, rubric: Rubric, seed: int, work_root: Path, sandbox: Sandbox | None = None,
-                 group_workers: int = 1):
+    def __init__(
+        self, rubric: Rubric, seed: int, work_root: Path, sandbox: Sandbox | None = None, group_workers: int = 1
+    ):
         self.rubric = rubric
         # Runners at once for one submission (--jobs leaves the other cores to it).
         self.group_workers = max(1, group_workers)
@@ -80,12 +82,19 @@ class Grader:
             code, sources = self._stage(submission, root / "code")
             present = [g.name for g in GROUPS if submission.module(f"{g.module}.py") is not None]
             calls = {name: plan.calls for name, plan in self.plans.items()}
-            records = run_submission(calls, self.job, present, code, root / "run", self.sandbox,
-                                     self.rubric.limits, self.group_workers)
+            records = run_submission(
+                calls, self.job, present, code, root / "run", self.sandbox, self.rubric.limits, self.group_workers
+            )
             tests = []
             for group in GROUPS:
-                tests += group_tests(self.plans[group.name], records.get(group.name), self.reference[group.name],
-                                     self.rubric.tolerance, sources, self.visibility)
+                tests += group_tests(
+                    self.plans[group.name],
+                    records.get(group.name),
+                    self.reference[group.name],
+                    self.rubric.tolerance,
+                    sources,
+                    self.visibility,
+                )
             tests.append(structure_test(submission.module("norm.py"), tests, self.visibility[False]))
             tests += notebook_tests(submission, self.visibility[False])
             guard_trace_hooks(sources.get(f"{paths.LAYERS_PACKAGE}/conv.py"), tests)
@@ -94,8 +103,15 @@ class Grader:
             score_tests(tests, self.rubric.points)
             messages = [self.sandbox.warning] if self.sandbox.warning else []
             messages += submission.problems + submission.notes
-            results = build_results(submission.name, tests, messages, time.monotonic() - started,
-                                    self.rubric.max_score, self.seed, self.sandbox.mode)
+            results = build_results(
+                submission.name,
+                tests,
+                messages,
+                time.monotonic() - started,
+                self.rubric.max_score,
+                self.seed,
+                self.sandbox.mode,
+            )
             results["extra_data"]["diagnosis"] = diagnosed
             return results
         finally:

@@ -4,6 +4,7 @@ The kit runs from a checkout (or an unpacked Gradescope bundle) with this layout
 `autograder/` (this package), `solutions/` (the instructor's source),
 `assignment/` (the generated student release) and `collate.sh`.
 """
+
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -7,6 +7,7 @@ up to the declared total) is refused before anyone is graded, with the file,
 the key and what is wrong: the grader's configuration errors are never
 reported as a student's failed test.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -111,8 +112,11 @@ def _value(where: str, value, key: Key):
             raise RubricError(f"{where} must be one of {', '.join(key.choices)}, not {value!r}")
         return value
     elif key.kind == "shape":
-        if (not isinstance(value, list) or len(value) != 4
-                or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value)):
+        if (
+            not isinstance(value, list)
+            or len(value) != 4
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value)
+        ):
             raise RubricError(f"{where} must be a list of 4 whole numbers >= 1, not {value!r}")
         return [int(n) for n in value]
     if key.minimum is not None and value < key.minimum:
@@ -160,8 +164,10 @@ def _points(path: Path, data: dict) -> dict[str, dict[str, float]]:
                 raise RubricError(_unknown(f"{path}: [points.{function}]", category, CATEGORIES))
             _value(f"{path}: points.{function}.{category}", value, Key("number", minimum=0))
         if "vectorized" in categories and function not in VECTORIZED_FUNCTIONS:
-            raise RubricError(f"{path}: points.{function}.vectorized: only {', '.join(VECTORIZED_FUNCTIONS)} "
-                              "are checked for vectorization")
+            raise RubricError(
+                f"{path}: points.{function}.vectorized: only {', '.join(VECTORIZED_FUNCTIONS)} "
+                "are checked for vectorization"
+            )
         if "completed" in categories and function != "notebooks":
             raise RubricError(f"{path}: points.{function}.completed: only [points.notebooks] has 'completed'")
         result[function] = {c: float(v) for c, v in categories.items()}
@@ -190,15 +196,24 @@ def load_rubric(path: Path | None = None) -> Rubric:
     vectorized = sections["vectorized"]
     x, w, pad = vectorized["x"], vectorized["w"], vectorized["pad"]
     if x[1] != w[1] or x[2] + 2 * pad < w[2] or x[3] + 2 * pad < w[3]:
-        raise RubricError(f"{path}: [vectorized] x {x}, w {w}, pad {pad} is not a valid conv input "
-                          "(x (N,C,H,W), w (F,C,HH,WW): same C, and the filter must fit the padded input)")
+        raise RubricError(
+            f"{path}: [vectorized] x {x}, w {w}, pad {pad} is not a valid conv input "
+            "(x (N,C,H,W), w (F,C,HH,WW): same C, and the filter must fit the padded input)"
+        )
     limits = sections["limits"]
     return Rubric(
-        seed=int(seed), total=float(total), points=points,
+        seed=int(seed),
+        total=float(total),
+        points=points,
         tolerance={k: float(v) for k, v in sections["tolerance"].items()},
-        vectorized=vectorized, feedback=sections["feedback"],
-        limits=Limits(seconds=float(limits["submission_seconds"]), memory_mb=limits["memory_mb"],
-                      cpu_seconds=limits["cpu_seconds"], file_mb=limits["file_mb"],
-                      processes=limits["processes"]),
+        vectorized=vectorized,
+        feedback=sections["feedback"],
+        limits=Limits(
+            seconds=float(limits["submission_seconds"]),
+            memory_mb=limits["memory_mb"],
+            cpu_seconds=limits["cpu_seconds"],
+            file_mb=limits["file_mb"],
+            processes=limits["processes"],
+        ),
         call_seconds=float(limits["call_seconds"]),
     )

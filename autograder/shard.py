@@ -16,6 +16,7 @@ writes grades.csv, summary.md, score_distribution.png and the gradebook with
 the very functions an unsharded run uses, so the merged folder holds the files
 one run over the whole list would have written.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,8 +76,15 @@ def select_share(submissions: list[Path], names: list[str], index: int, count: i
 
 def write_manifest(out_dir: Path, index: int, count: int, names: list[str], seed: int, rubric_file: Path) -> None:
     share = [name for name in names if share_of(name, count) == index]
-    manifest = {"format": MANIFEST_FORMAT, "shard": index, "of": count, "seed": seed,
-                "rubric_sha256": file_sha256(rubric_file), "names": names, "share": share}
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "shard": index,
+        "of": count,
+        "seed": seed,
+        "rubric_sha256": file_sha256(rubric_file),
+        "names": names,
+        "share": share,
+    }
     remove_stale_temporaries(out_dir, (MANIFEST_NAME,))
     write_atomic(out_dir / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
 
@@ -86,8 +94,10 @@ def read_manifest(folder: Path) -> Manifest:
     if not folder.is_dir():
         raise ShardError(f"{folder}: no such folder")
     if not path.is_file():
-        raise ShardError(f"{folder}: no {MANIFEST_NAME}, so it is not the output of a finished "
-                         "`autograder grade --shard K/N` (did that shard run to the end?)")
+        raise ShardError(
+            f"{folder}: no {MANIFEST_NAME}, so it is not the output of a finished "
+            "`autograder grade --shard K/N` (did that shard run to the end?)"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         version = data.get("format")
@@ -96,14 +106,23 @@ def read_manifest(folder: Path) -> Manifest:
     if version != MANIFEST_FORMAT:
         raise ShardError(f"{path}: format {version!r}, this autograder reads format {MANIFEST_FORMAT}")
     try:
-        manifest = Manifest(folder, int(data["shard"]), int(data["of"]), [str(n) for n in data["names"]],
-                            [str(n) for n in data["share"]], int(data["seed"]), str(data["rubric_sha256"]))
+        manifest = Manifest(
+            folder,
+            int(data["shard"]),
+            int(data["of"]),
+            [str(n) for n in data["names"]],
+            [str(n) for n in data["share"]],
+            int(data["seed"]),
+            str(data["rubric_sha256"]),
+        )
     except (ValueError, KeyError, TypeError) as error:
         raise ShardError(f"{path} is damaged: {type(error).__name__}: {error}") from error
     expected = [name for name in manifest.names if share_of(name, manifest.count) == manifest.index]
     if manifest.share != expected:
-        raise ShardError(f"{path}: its share {manifest.index}/{manifest.count} does not hold the names this "
-                         "autograder puts in it (graded by another version of the split?)")
+        raise ShardError(
+            f"{path}: its share {manifest.index}/{manifest.count} does not hold the names this "
+            "autograder puts in it (graded by another version of the split?)"
+        )
     return manifest
 
 
@@ -121,19 +140,31 @@ def check_shards(manifests: list[Manifest]) -> None:
     first = manifests[0]
     for other in manifests[1:]:
         if other.count != first.count:
-            raise ShardError(f"the shards split the list differently: {_describe(first)} is one of "
-                             f"{first.count}, {_describe(other)} one of {other.count}")
+            raise ShardError(
+                f"the shards split the list differently: {_describe(first)} is one of "
+                f"{first.count}, {_describe(other)} one of {other.count}"
+            )
         if other.names != first.names:
             theirs, ours = set(other.names), set(first.names)
             missing = [n for n in first.names if n not in theirs]
             extra = [n for n in other.names if n not in ours]
-            detail = (f"only in the first: {', '.join(missing[:5]) or '-'}; only in the second: "
-                      f"{', '.join(extra[:5]) or '-'}") if missing or extra else "same names in another order"
-            raise ShardError(f"the shards were given different lists of submissions: {_describe(first)} and "
-                             f"{_describe(other)} ({detail}); give every shard the same list, in the same order")
+            detail = (
+                (
+                    f"only in the first: {', '.join(missing[:5]) or '-'}; only in the second: "
+                    f"{', '.join(extra[:5]) or '-'}"
+                )
+                if missing or extra
+                else "same names in another order"
+            )
+            raise ShardError(
+                f"the shards were given different lists of submissions: {_describe(first)} and "
+                f"{_describe(other)} ({detail}); give every shard the same list, in the same order"
+            )
         if other.seed != first.seed:
-            raise ShardError(f"the shards used different seeds: {_describe(first)} seed {first.seed}, "
-                             f"{_describe(other)} seed {other.seed}")
+            raise ShardError(
+                f"the shards used different seeds: {_describe(first)} seed {first.seed}, "
+                f"{_describe(other)} seed {other.seed}"
+            )
         if other.rubric_sha256 != first.rubric_sha256:
             raise ShardError(f"the shards used different rubric files: {_describe(first)} and {_describe(other)}")
     by_index: dict[int, list[Manifest]] = {}
@@ -142,13 +173,16 @@ def check_shards(manifests: list[Manifest]) -> None:
     twice = {index: found for index, found in by_index.items() if len(found) > 1}
     if twice:
         index, found = min(twice.items())
-        raise ShardError(f"share {index}/{first.count} is given more than once: " +
-                         ", ".join(str(m.folder) for m in found))
+        raise ShardError(
+            f"share {index}/{first.count} is given more than once: " + ", ".join(str(m.folder) for m in found)
+        )
     missing = [index for index in range(1, first.count + 1) if index not in by_index]
     if missing:
         which = ", ".join(f"{index}/{first.count}" for index in missing)
-        raise ShardError(f"{'shares' if len(missing) > 1 else 'share'} {which} missing: no folder given holds "
-                         f"{'them' if len(missing) > 1 else 'it'} (got {_listing(manifests)})")
+        raise ShardError(
+            f"{'shares' if len(missing) > 1 else 'share'} {which} missing: no folder given holds "
+            f"{'them' if len(missing) > 1 else 'it'} (got {_listing(manifests)})"
+        )
     for manifest in manifests:
         for name in manifest.share:
             for wanted in ("results.json", "feedback.md"):
@@ -161,8 +195,9 @@ def _read_exact(path: Path) -> str:
         return stream.read()
 
 
-def merge_shards(folders: list[Path], out_dir: Path,
-                 rubric_file: Path | None = None) -> tuple[Manifest, dict[str, dict]]:
+def merge_shards(
+    folders: list[Path], out_dir: Path, rubric_file: Path | None = None
+) -> tuple[Manifest, dict[str, dict]]:
     """Copy every share's reports into OUT_DIR; return the common manifest and every submission's results.
 
     Raises ShardError, before writing anything, when the folders are not exactly one list's N shares
@@ -179,8 +214,9 @@ def merge_shards(folders: list[Path], out_dir: Path,
         raise ShardError(f"--out {out_dir} holds a {MANIFEST_NAME}: it is a shard folder; merge into another folder")
     check_shards(manifests)
     if rubric_file is not None and file_sha256(rubric_file) != manifests[0].rubric_sha256:
-        raise ShardError(f"the shards were graded with another rubric than {rubric_file}; "
-                         "pass the one they used with --rubric")
+        raise ShardError(
+            f"the shards were graded with another rubric than {rubric_file}; pass the one they used with --rubric"
+        )
     results: dict[str, dict] = {}
     texts: dict[str, tuple[str, str]] = {}
     for manifest in manifests:
@@ -191,8 +227,9 @@ def merge_shards(folders: list[Path], out_dir: Path,
                 results[name] = json.loads(text)
                 texts[name] = (text, _read_exact(folder / "feedback.md"))
             except (OSError, ValueError) as error:
-                raise ShardError(f"{_describe(manifest)}: cannot read {name}/results.json or feedback.md: "
-                                 f"{error}") from error
+                raise ShardError(
+                    f"{_describe(manifest)}: cannot read {name}/results.json or feedback.md: {error}"
+                ) from error
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir, ("grades.csv",))  # as grade_all does
     for name in manifests[0].names:

@@ -14,6 +14,7 @@ symbolic link (a `layers` linked to the reference solutions is refused).
 Whatever a damaged or hostile archive makes `tarfile` raise becomes a problem
 in words, never an error of the grader.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -100,14 +101,16 @@ def _decompress(path: Path, dest: Path, submission: Submission) -> Path | None:
     with open(path, "rb") as handle:
         magic = handle.read(6)
     if not magic:
-        submission.problems.append(f"{path.name} is an empty file, not a tar archive. Make it with `bash "
-                                   "collate.sh` in the handout folder.")
+        submission.problems.append(
+            f"{path.name} is an empty file, not a tar archive. Make it with `bash collate.sh` in the handout folder."
+        )
         return None
     opener = next((o for m, o, _ in _COMPRESSIONS if magic.startswith(m)), None)
     if opener is None:  # perhaps an uncompressed tar; tarfile says if not
         if path.stat().st_size > MAX_ARCHIVE_BYTES:
-            submission.problems.append(f"{path.name} is larger than {MAX_ARCHIVE_BYTES} bytes and not compressed; "
-                                       "it was not read.")
+            submission.problems.append(
+                f"{path.name} is larger than {MAX_ARCHIVE_BYTES} bytes and not compressed; it was not read."
+            )
             return None
         return path
     target = dest / ".archive.tar"
@@ -122,13 +125,13 @@ def _decompress(path: Path, dest: Path, submission: Submission) -> Path | None:
                 sink.write(chunk)
                 written += len(chunk)
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as error:
-        submission.problems.append(f"{path.name} is damaged: it cannot be decompressed past byte {written} "
-                                   f"({error}).")
+        submission.problems.append(f"{path.name} is damaged: it cannot be decompressed past byte {written} ({error}).")
         if written == 0:
             return None
     if written > MAX_ARCHIVE_BYTES:
-        submission.problems.append(f"the archive {TRUNCATED} {MAX_ARCHIVE_BYTES} bytes; only the members in "
-                                   "the first part were looked at.")
+        submission.problems.append(
+            f"the archive {TRUNCATED} {MAX_ARCHIVE_BYTES} bytes; only the members in the first part were looked at."
+        )
     return target
 
 
@@ -144,8 +147,7 @@ def read_tarball(path: Path, dest: Path, name: str) -> Submission:
     try:
         _read_tar(plain, path, dest, submission)
     except Exception as error:  # whatever a hostile archive makes tarfile do, it is that archive's problem
-        submission.problems.append(f"{path.name} could not be read as a tar archive ({type(error).__name__}: "
-                                   f"{error}).")
+        submission.problems.append(f"{path.name} could not be read as a tar archive ({type(error).__name__}: {error}).")
     finally:
         if plain != path:
             plain.unlink(missing_ok=True)
@@ -156,8 +158,10 @@ def _read_tar(plain: Path, path: Path, dest: Path, submission: Submission) -> No
     try:
         archive = tarfile.open(plain, mode="r:")
     except (tarfile.TarError, OSError, EOFError, ValueError) as error:
-        submission.problems.append(f"{path.name} is not a readable tar archive ({error}). Make it with "
-                                   "`bash collate.sh` in the handout folder.")
+        submission.problems.append(
+            f"{path.name} is not a readable tar archive ({error}). Make it with "
+            "`bash collate.sh` in the handout folder."
+        )
         return
     with archive:
         members = []
@@ -165,13 +169,15 @@ def _read_tar(plain: Path, path: Path, dest: Path, submission: Submission) -> No
             for member in archive:
                 members.append(member)
                 if len(members) > MAX_MEMBERS:
-                    submission.problems.append(f"the archive has more than {MAX_MEMBERS} members; only the first "
-                                               "were looked at.")
+                    submission.problems.append(
+                        f"the archive has more than {MAX_MEMBERS} members; only the first were looked at."
+                    )
                     break
         except (tarfile.TarError, OSError, EOFError, ValueError) as error:
             if not any(TRUNCATED in p for p in submission.problems):
-                submission.problems.append(f"the archive is damaged ({error}); the members before the damage "
-                                           "were used.")
+                submission.problems.append(
+                    f"the archive is damaged ({error}); the members before the damage were used."
+                )
         if not members and not submission.problems:
             submission.problems.append(f"{path.name} is an empty archive.")
         cleaned = {}
@@ -183,10 +189,11 @@ def _read_tar(plain: Path, path: Path, dest: Path, submission: Submission) -> No
             cleaned[safe] = member
         prefix, _ = _strip_prefix(list(cleaned))
         if prefix:
-            submission.notes.append(f"the files were inside a folder {prefix!r}; they should be at the top "
-                                    "(collate.sh does that).")
+            submission.notes.append(
+                f"the files were inside a folder {prefix!r}; they should be at the top (collate.sh does that)."
+            )
         for safe, member in cleaned.items():
-            relative = safe[len(prefix):] if prefix and safe.startswith(prefix) else safe
+            relative = safe[len(prefix) :] if prefix and safe.startswith(prefix) else safe
             if not _wanted(relative):
                 continue
             if not member.isfile():
@@ -228,7 +235,7 @@ def _plain_file(folder: Path, relative: str) -> tuple[bool, str | None]:
         except OSError as error:
             return True, f"refused {relative}: {error.strerror}."
         if stat.S_ISLNK(info.st_mode):
-            return True, f"refused {relative}: {'/'.join(parts[:i + 1])} is a symbolic link."
+            return True, f"refused {relative}: {'/'.join(parts[: i + 1])} is a symbolic link."
         last = i == len(parts) - 1
         if not last and not stat.S_ISDIR(info.st_mode):
             return False, None

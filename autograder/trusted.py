@@ -4,11 +4,12 @@ Loaded from `solutions/layers/` under private module names, so they never
 collide with (or can be replaced by) a student's `layers` package, which only
 ever exists inside a child process anyway.
 """
+
 from __future__ import annotations
 
 import importlib.util
 import sys
-from functools import lru_cache
+from functools import cache
 from types import ModuleType
 
 from autograder import paths
@@ -16,7 +17,7 @@ from autograder import paths
 _PREFIX = "_autograder_trusted_"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(module: str) -> ModuleType:
     """Return solutions/layers/<module>.py (e.g. "conv", "norm", "gradient_check")."""
     path = paths.SOLUTION_LAYERS_DIR / f"{module}.py"

@@ -15,6 +15,7 @@ alternating so that load on the machine hits both alike. It prints
 - the time spent in the diagnosis itself per submission (median and
   maximum), measured around `diagnosis.annotate`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,11 @@ for path in (REPO, REPO / "tests"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from catalogue import MODULES, load_variants, reference_source, write_submission  # noqa: E402
+
 from autograder import diagnosis, grade  # noqa: E402
 from autograder.checks.diagnosis import Diagnoser  # noqa: E402
 from autograder.rubric import load_rubric  # noqa: E402
-from catalogue import MODULES, load_variants, reference_source, write_submission  # noqa: E402
 
 
 def main() -> int:
@@ -80,14 +82,22 @@ def main() -> int:
                     times[with_diagnosis].append(time.perf_counter() - begun)
                     named += bool(with_diagnosis and results["extra_data"].get("diagnosis"))
         own = spent[0::2]  # with the diagnoser; the calls without it return at once
-        print(f"{len(submissions)} submissions x {args.rounds} rounds, each way; {len(diagnoser.mistakes)} "
-              f"functions with known mistakes, {sum(map(len, diagnoser.mistakes.values()))} mistake entries")
-        print(f"once per batch: Diagnoser built in {batch_cost:.3f} s (the whole Grader, diagnoser included, "
-              f"in {grader_cost:.3f} s)")
-        print(f"per submission: median {statistics.median(times[False]):.3f} s without the diagnosis, "
-              f"{statistics.median(times[True]):.3f} s with it")
-        print(f"per submission, in the diagnosis itself: median {1000 * statistics.median(own):.1f} ms, "
-              f"max {1000 * max(own):.1f} ms ({named} of {len(own)} gradings named a mistake)")
+        print(
+            f"{len(submissions)} submissions x {args.rounds} rounds, each way; {len(diagnoser.mistakes)} "
+            f"functions with known mistakes, {sum(map(len, diagnoser.mistakes.values()))} mistake entries"
+        )
+        print(
+            f"once per batch: Diagnoser built in {batch_cost:.3f} s (the whole Grader, diagnoser included, "
+            f"in {grader_cost:.3f} s)"
+        )
+        print(
+            f"per submission: median {statistics.median(times[False]):.3f} s without the diagnosis, "
+            f"{statistics.median(times[True]):.3f} s with it"
+        )
+        print(
+            f"per submission, in the diagnosis itself: median {1000 * statistics.median(own):.1f} ms, "
+            f"max {1000 * max(own):.1f} ms ({named} of {len(own)} gradings named a mistake)"
+        )
     return 0
 
 

@@ -21,6 +21,7 @@ place of an accumulation, a syntax error, ...). Four in five are collate-style
 tarballs, the rest folders. Each run is the real command line, in a fresh
 output folder, timed from start to exit (the grader's one-off setup included).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,15 +50,27 @@ MODULES = ("conv.py", "norm.py")
 MUTATIONS = [
     ("conv.py", "np.sum(window * w[f]) + b[f]", "np.sum(window * w[f])", "naive forward forgets the bias"),
     ("conv.py", "db[f] += g", "db[f] = g", "naive backward overwrites db instead of accumulating"),
-    ("conv.py", "dx_pad[n, :, top:top + HH, left:left + WW] += g * w[f]",
-     "dx_pad[n, :, top:top + HH, left:left + WW] = g * w[f]", "naive backward overwrites overlapping dx"),
+    (
+        "conv.py",
+        "dx_pad[n, :, top:top + HH, left:left + WW] += g * w[f]",
+        "dx_pad[n, :, top:top + HH, left:left + WW] = g * w[f]",
+        "naive backward overwrites overlapping dx",
+    ),
     ("conv.py", "out += b.reshape(F, 1)", "out = out", "fast forward forgets the bias"),
     ("conv.py", "db = dout_mat.sum(axis=1)", "db = dout_mat.mean(axis=1)", "fast backward averages db"),
-    ("conv.py", "H_out = 1 + (H + 2 * pad - HH) // stride", "H_out = 1 + (H + 2 * pad - HH) / stride",
-     "true division for the output size"),
+    (
+        "conv.py",
+        "H_out = 1 + (H + 2 * pad - HH) // stride",
+        "H_out = 1 + (H + 2 * pad - HH) / stride",
+        "true division for the output size",
+    ),
     ("norm.py", "var = np.mean(xc ** 2, axis=0)", "var = np.var(x, axis=0, ddof=1)", "unbiased variance (ddof=1)"),
-    ("norm.py", "momentum * running_mean + (1 - momentum) * mu", "(1 - momentum) * running_mean + momentum * mu",
-     "momentum the wrong way round"),
+    (
+        "norm.py",
+        "momentum * running_mean + (1 - momentum) * mu",
+        "(1 - momentum) * running_mean + momentum * mu",
+        "momentum the wrong way round",
+    ),
     ("norm.py", "std = np.sqrt(var + eps)", "std = np.sqrt(var) + eps", "eps outside the square root"),
     ("norm.py", "D = dout.shape[1]", "D = dout.shape[0]", "layer norm backward uses N for D"),
     ("norm.py", "M = (C // G) * H * W", "M = C * H * W", "group norm backward counts all channels"),
@@ -66,7 +79,7 @@ MUTATIONS = [
 
 
 def check_mutations() -> None:
-    for module, old, new, what in MUTATIONS:
+    for module, old, _new, what in MUTATIONS:
         if old not in (REFERENCE / module).read_text():
             raise SystemExit(f"bench_grading: mutation {what!r} no longer applies to solutions/layers/{module}")
 
@@ -101,14 +114,25 @@ def make_class(count: int, seed: int, root: Path) -> tuple[list[Path], dict[str,
 
 
 def grade(submissions: list[Path], out: Path, jobs: int) -> tuple[float, dict[str, dict]]:
-    command = [sys.executable, "-m", "autograder", "grade", *map(str, submissions), "--out", str(out),
-               "--jobs", str(jobs)]
+    command = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        *map(str, submissions),
+        "--out",
+        str(out),
+        "--jobs",
+        str(jobs),
+    ]
     started = time.perf_counter()
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        raise SystemExit(f"bench_grading: grade --jobs {jobs} failed ({result.returncode}):\n"
-                         f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise SystemExit(
+            f"bench_grading: grade --jobs {jobs} failed ({result.returncode}):\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}
     return elapsed, results
 
@@ -130,9 +154,11 @@ def main() -> int:
     try:
         submissions, bugs = make_class(args.count, args.seed, root / "class")
         correct = sum(not b for b in bugs.values())
-        print(f"class: {args.count} submissions ({correct} correct, {args.count - correct} with bugs), "
-              f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"class: {args.count} submissions ({correct} correct, {args.count - correct} with bugs), "
+            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         unit = numpy_unit()
         print(f"unit: one `python -c 'import numpy'` process = {unit:.3f} s (median of 7, this run)")
         alone = []
@@ -141,8 +167,10 @@ def main() -> int:
             elapsed, _ = grade(submissions[:1], out, 1)
             alone.append(elapsed)
         single = statistics.median(alone)
-        print(f"one submission alone, start to exit: {single:.2f} s = {single / unit:.1f} units "
-              f"(median of 3)   target <= 1.5 s: {verdict(single <= 1.5)}")
+        print(
+            f"one submission alone, start to exit: {single:.2f} s = {single / unit:.1f} units "
+            f"(median of 3)   target <= 1.5 s: {verdict(single <= 1.5)}"
+        )
         runs = {}
         for jobs in args.jobs:
             out = root / f"out-jobs{jobs}"
@@ -152,17 +180,25 @@ def main() -> int:
             times = [r["execution_time"] for r in results.values()]
             each = elapsed / len(results)
             target = f"   target <= 5 units: {verdict(each / unit <= 5)}" if jobs == 2 else ""
-            print(f"--jobs {jobs}: {elapsed:7.1f} s for {len(results)} submissions = "
-                  f"{len(results) / elapsed * 60:6.1f} submissions/min = {each:.3f} s = {each / unit:.1f} units "
-                  f"per submission{target}; one submission's execution_time: median "
-                  f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})", flush=True)
+            print(
+                f"--jobs {jobs}: {elapsed:7.1f} s for {len(results)} submissions = "
+                f"{len(results) / elapsed * 60:6.1f} submissions/min = {each:.3f} s = {each / unit:.1f} units "
+                f"per submission{target}; one submission's execution_time: median "
+                f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})",
+                flush=True,
+            )
         first = args.jobs[0]
         for jobs in args.jobs[1:]:
             print(f"speed-up of --jobs {jobs} over --jobs {first}: {runs[first][0] / runs[jobs][0]:.2f}x")
-            differ = [n for n, r in runs[first][1].items()
-                      if abs(r["score"] - runs[jobs][1].get(n, {}).get("score", -1)) > 1e-9]
-            print(f"scores that differ between --jobs {first} and --jobs {jobs}: {len(differ)}"
-                  + (f" ({', '.join(sorted(differ)[:10])})" if differ else ""))
+            differ = [
+                n
+                for n, r in runs[first][1].items()
+                if abs(r["score"] - runs[jobs][1].get(n, {}).get("score", -1)) > 1e-9
+            ]
+            print(
+                f"scores that differ between --jobs {first} and --jobs {jobs}: {len(differ)}"
+                + (f" ({', '.join(sorted(differ)[:10])})" if differ else "")
+            )
         results = runs[first][1]
         wrong = [n for n, b in bugs.items() if not b and results[n]["score"] != results[n]["max_score"]]
         missed = [n for n, b in bugs.items() if b and results[n]["score"] == results[n]["max_score"]]

@@ -8,6 +8,7 @@ executed with nbclient, as tests/test_notebooks.py does; the wall time is
 printed next to the time of one `python -c "import numpy"` process measured
 in the same run, so that a loaded machine shows as such.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-
 from units import numpy_unit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,8 +32,7 @@ def run(name: str) -> float:
         shutil.copytree(SOLUTIONS / "layers", Path(folder) / "layers")
         (Path(folder) / "collate.sh").write_text("")  # the handout locator looks for it
         notebook = nbformat.read(SOLUTIONS / name, as_version=4)
-        client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": folder}})
+        client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": folder}})
         started = time.perf_counter()
         client.execute()
         return time.perf_counter() - started
@@ -42,8 +41,7 @@ def run(name: str) -> float:
 def main(argv: list[str]) -> int:
     names = argv or sorted(p.name for p in SOLUTIONS.glob("*.ipynb"))
     unit = numpy_unit()
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
-          f"one numpy-import process = {unit:.3f} s")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; one numpy-import process = {unit:.3f} s")
     for name in names:
         seconds = run(name)
         verdict = "PASS" if seconds <= TARGET_SECONDS else "MISS"

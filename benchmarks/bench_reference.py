@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as torch_F
 
-LAYERS_DIR = Path(__file__).resolve().parents[1] / 'solutions' / 'layers'
+LAYERS_DIR = Path(__file__).resolve().parents[1] / "solutions" / "layers"
 
 CONV_SHAPES = [
     # x shape, w shape, stride, pad
@@ -44,8 +44,7 @@ BN_SHAPES = [((100, 500), 4.0), ((4096, 1024), 2.5)]
 
 def load_reference(name):
     """Import solutions/layers/<name>.py under a private module name."""
-    spec = importlib.util.spec_from_file_location(
-        '_bench_reference_' + name, LAYERS_DIR / (name + '.py'))
+    spec = importlib.util.spec_from_file_location("_bench_reference_" + name, LAYERS_DIR / (name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -57,15 +56,18 @@ def blas_info():
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        return os.cpu_count() or 1, 'threadpoolctl not installed; assuming os.cpu_count() threads'
-    pools = [p for p in threadpool_info() if p.get('user_api') == 'blas']
+        return os.cpu_count() or 1, "threadpoolctl not installed; assuming os.cpu_count() threads"
+    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
     if not pools:
-        return os.cpu_count() or 1, 'no BLAS pool reported'
+        return os.cpu_count() or 1, "no BLAS pool reported"
     pool = pools[0]
-    desc = '%s %s, kernel %s, %d threads' % (
-        pool.get('internal_api'), pool.get('version'), pool.get('architecture'),
-        pool.get('num_threads'))
-    return pool['num_threads'], desc
+    desc = "%s %s, kernel %s, %d threads" % (
+        pool.get("internal_api"),
+        pool.get("version"),
+        pool.get("architecture"),
+        pool.get("num_threads"),
+    )
+    return pool["num_threads"], desc
 
 
 # Wall-clock time by default; --cpu-time switches to the CPU time of the
@@ -92,6 +94,7 @@ def numpy_conv(conv, x, w, b, conv_param, dout):
     def run():
         _, cache = conv.conv_forward_fast(x, w, b, conv_param)
         conv.conv_backward_fast(dout, cache)
+
     return run
 
 
@@ -105,115 +108,150 @@ def torch_conv(x, w, b, stride, pad, dout, dtype):
         xt.grad = wt.grad = bt.grad = None
         out = torch_F.conv2d(xt, wt, bt, stride=stride, padding=pad)
         out.backward(dt)
+
     return run
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--repeats', type=int, default=9,
-                        help='interleaved rounds per comparison (default 9)')
-    parser.add_argument('--strict', action='store_true',
-                        help='exit 1 when a target is missed')
-    parser.add_argument('--only', choices=('conv', 'bn'),
-                        help='run only the convolution or only the batchnorm part')
-    parser.add_argument('--cpu-time', action='store_true',
-                        help='one thread for numpy and torch, timed by the CPU time of the '
-                             'calling thread: less disturbed by other processes on a shared '
-                             'machine (needs threadpoolctl)')
+    parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds per comparison (default 9)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--only", choices=("conv", "bn"), help="run only the convolution or only the batchnorm part")
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="one thread for numpy and torch, timed by the CPU time of the "
+        "calling thread: less disturbed by other processes on a shared "
+        "machine (needs threadpoolctl)",
+    )
     args = parser.parse_args(argv)
 
-    conv = load_reference('conv')
-    norm = load_reference('norm')
+    conv = load_reference("conv")
+    norm = load_reference("norm")
 
     global CLOCK
     if args.cpu_time:
         from threadpoolctl import threadpool_limits
-        threadpool_limits(limits=1, user_api='blas')
+
+        threadpool_limits(limits=1, user_api="blas")
         CLOCK = time.thread_time
     threads, blas = blas_info()
     torch.set_num_threads(threads)
-    print('python %s, numpy %s, torch %s, %s' % (
-        platform.python_version(), np.__version__, torch.__version__, platform.machine()))
-    print('numpy BLAS: %s' % blas)
-    print('torch threads: %d (set to match numpy BLAS threads %d)' % (
-        torch.get_num_threads(), threads))
-    for var in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OPENBLAS_NUM_THREADS',
-                'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
-        print('%s=%s' % (var, os.environ.get(var, '(unset)')))
-    print('medians over %d interleaved rounds, %s' % (
-        args.repeats, 'CPU time of the calling thread' if args.cpu_time else 'wall-clock time'))
-    print('load average before: %.2f %.2f %.2f (timings are only meaningful on an idle machine)'
-          % os.getloadavg())
+    print(
+        "python %s, numpy %s, torch %s, %s"
+        % (platform.python_version(), np.__version__, torch.__version__, platform.machine())
+    )
+    print("numpy BLAS: %s" % blas)
+    print("torch threads: %d (set to match numpy BLAS threads %d)" % (torch.get_num_threads(), threads))
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        print("%s=%s" % (var, os.environ.get(var, "(unset)")))
+    print(
+        "medians over %d interleaved rounds, %s"
+        % (args.repeats, "CPU time of the calling thread" if args.cpu_time else "wall-clock time")
+    )
+    print("load average before: %.2f %.2f %.2f (timings are only meaningful on an idle machine)" % os.getloadavg())
     print()
 
     rng = np.random.default_rng(0)
     rows = []  # (what, measured text, ratio text, target text, passed)
 
-    conv_shapes = [] if args.only == 'bn' else CONV_SHAPES
-    bn_shapes = [] if args.only == 'conv' else BN_SHAPES
+    conv_shapes = [] if args.only == "bn" else CONV_SHAPES
+    bn_shapes = [] if args.only == "conv" else BN_SHAPES
     for i, (x_shape, w_shape, stride, pad) in enumerate(conv_shapes):
         x = rng.standard_normal(x_shape)
         w = rng.standard_normal(w_shape)
         b = rng.standard_normal(w_shape[0])
-        conv_param = {'stride': stride, 'pad': pad}
+        conv_param = {"stride": stride, "pad": pad}
         out, _ = conv.conv_forward_fast(x, w, b, conv_param)
         dout = rng.standard_normal(out.shape)
-        med = interleaved_medians({
-            'numpy': numpy_conv(conv, x, w, b, conv_param, dout),
-            'torch64': torch_conv(x, w, b, stride, pad, dout, torch.float64),
-            'torch32': torch_conv(x, w, b, stride, pad, dout, torch.float32),
-        }, args.repeats)
-        label = 'conv x(%s) w(%s) s%d p%d' % (
-            ','.join(map(str, x_shape)), ','.join(map(str, w_shape)), stride, pad)
-        r64 = med['numpy'] / med['torch64']
-        r32 = med['numpy'] / med['torch32']
-        rows.append((label + ' vs torch f64',
-                     'numpy %.2f ms, torch f64 %.2f ms' % (med['numpy'] * 1e3, med['torch64'] * 1e3),
-                     'numpy/torch = %.2f' % r64, '<= 1', r64 <= 1.0))
-        rows.append((label + ' vs torch f32',
-                     'numpy %.2f ms, torch f32 %.2f ms' % (med['numpy'] * 1e3, med['torch32'] * 1e3),
-                     'numpy/torch = %.2f' % r32, '<= 3', r32 <= 3.0))
+        med = interleaved_medians(
+            {
+                "numpy": numpy_conv(conv, x, w, b, conv_param, dout),
+                "torch64": torch_conv(x, w, b, stride, pad, dout, torch.float64),
+                "torch32": torch_conv(x, w, b, stride, pad, dout, torch.float32),
+            },
+            args.repeats,
+        )
+        label = "conv x(%s) w(%s) s%d p%d" % (",".join(map(str, x_shape)), ",".join(map(str, w_shape)), stride, pad)
+        r64 = med["numpy"] / med["torch64"]
+        r32 = med["numpy"] / med["torch32"]
+        rows.append(
+            (
+                label + " vs torch f64",
+                "numpy %.2f ms, torch f64 %.2f ms" % (med["numpy"] * 1e3, med["torch64"] * 1e3),
+                "numpy/torch = %.2f" % r64,
+                "<= 1",
+                r64 <= 1.0,
+            )
+        )
+        rows.append(
+            (
+                label + " vs torch f32",
+                "numpy %.2f ms, torch f32 %.2f ms" % (med["numpy"] * 1e3, med["torch32"] * 1e3),
+                "numpy/torch = %.2f" % r32,
+                "<= 3",
+                r32 <= 3.0,
+            )
+        )
 
         if i == 0:
             start = CLOCK()
             _, cache = conv.conv_forward_naive(x, w, b, conv_param)
             conv.conv_backward_naive(dout, cache)
             naive = CLOCK() - start
-            speedup = naive / med['numpy']
-            rows.append((label + ' fast vs naive',
-                         'naive %.0f ms (once), fast %.2f ms' % (naive * 1e3, med['numpy'] * 1e3),
-                         'naive/fast = %.0f' % speedup, '>= 300', speedup >= 300))
+            speedup = naive / med["numpy"]
+            rows.append(
+                (
+                    label + " fast vs naive",
+                    "naive %.0f ms (once), fast %.2f ms" % (naive * 1e3, med["numpy"] * 1e3),
+                    "naive/fast = %.0f" % speedup,
+                    ">= 300",
+                    speedup >= 300,
+                )
+            )
 
     for (N, D), target in bn_shapes:
         x = rng.standard_normal((N, D)) * 2.0 + 0.5
         gamma = rng.standard_normal(D)
         beta = rng.standard_normal(D)
-        _, cache = norm.batchnorm_forward(x, gamma, beta, {'mode': 'train'})
+        _, cache = norm.batchnorm_forward(x, gamma, beta, {"mode": "train"})
         dout = rng.standard_normal((N, D))
-        med = interleaved_medians({
-            'graph': lambda: norm.batchnorm_backward(dout, cache),
-            'alt': lambda: norm.batchnorm_backward_alt(dout, cache),
-        }, max(args.repeats, 25 if N * D < 10 ** 6 else args.repeats))
-        speedup = med['graph'] / med['alt']
-        rows.append(('batchnorm backward N,D=%d,%d' % (N, D),
-                     'graph %.3f ms, alt %.3f ms' % (med['graph'] * 1e3, med['alt'] * 1e3),
-                     'graph/alt = %.2f' % speedup, '>= %g' % target, speedup >= target))
+        med = interleaved_medians(
+            {
+                "graph": lambda: norm.batchnorm_backward(dout, cache),
+                "alt": lambda: norm.batchnorm_backward_alt(dout, cache),
+            },
+            max(args.repeats, 25 if N * D < 10**6 else args.repeats),
+        )
+        speedup = med["graph"] / med["alt"]
+        rows.append(
+            (
+                "batchnorm backward N,D=%d,%d" % (N, D),
+                "graph %.3f ms, alt %.3f ms" % (med["graph"] * 1e3, med["alt"] * 1e3),
+                "graph/alt = %.2f" % speedup,
+                ">= %g" % target,
+                speedup >= target,
+            )
+        )
 
     width = [max(len(r[k]) for r in rows) for k in range(4)]
-    header = ('what', 'times', 'ratio', 'target')
+    header = ("what", "times", "ratio", "target")
     width = [max(w_, len(h)) for w_, h in zip(width, header)]
-    line = '  '.join(h.ljust(w_) for h, w_ in zip(header, width)) + '  result'
+    line = "  ".join(h.ljust(w_) for h, w_ in zip(header, width)) + "  result"
     print(line)
-    print('-' * len(line))
+    print("-" * len(line))
     for what, measured, ratio, target, passed in rows:
-        print('  '.join(s.ljust(w_) for s, w_ in zip((what, measured, ratio, target), width))
-              + '  ' + ('PASS' if passed else 'MISS'))
+        print(
+            "  ".join(s.ljust(w_) for s, w_ in zip((what, measured, ratio, target), width))
+            + "  "
+            + ("PASS" if passed else "MISS")
+        )
     missed = sum(1 for r in rows if not r[4])
     print()
-    print('load average after: %.2f %.2f %.2f' % os.getloadavg())
-    print('%d of %d targets met' % (len(rows) - missed, len(rows)))
+    print("load average after: %.2f %.2f %.2f" % os.getloadavg())
+    print("%d of %d targets met" % (len(rows) - missed, len(rows)))
     return 1 if (missed and args.strict) else 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

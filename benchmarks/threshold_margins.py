@@ -24,6 +24,7 @@ check is also judged by the grader's own Evaluator; the script stops if the
 two ever disagree (a check the Evaluator passes with an error above rtol).
 No sandbox: the variants are trusted code from this repository.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,15 +41,20 @@ for path in (REPO, REPO / "tests"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from autograder import trusted  # noqa: E402
-from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS  # noqa: E402
-from autograder.checks.evaluate import Evaluator  # noqa: E402
-from autograder.checks.reference import run_in_process, run_reference  # noqa: E402
-from autograder.isolation.records import Records  # noqa: E402
-from autograder.checks.plan import write_job  # noqa: E402
-from autograder.checks.plan import Check, Plan, build_plan  # noqa: E402
-from autograder.rubric import Rubric, load_rubric  # noqa: E402
 from catalogue import Variant, load_module, load_variants  # noqa: E402
+
+from autograder import trusted  # noqa: E402
+from autograder.checks.evaluate import Evaluator  # noqa: E402
+from autograder.checks.plan import (  # noqa: E402
+    Check,
+    Plan,
+    build_plan,
+    write_job,  # noqa: E402
+)
+from autograder.checks.reference import run_in_process, run_reference  # noqa: E402
+from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS  # noqa: E402
+from autograder.isolation.records import Records  # noqa: E402
+from autograder.rubric import Rubric, load_rubric  # noqa: E402
 
 DOC = REPO / "docs" / "THRESHOLDS.md"
 # Tolerance -> (check kinds of autograder.checks.plan it governs, rubric key of its rtol, of its atol)
@@ -73,6 +79,7 @@ class Measured:
 
 
 # -- running plans in this process ---------------------------------------------------------
+
 
 def run_plan(plan: Plan, modules: dict, root: Path) -> Records:
     """Run `plan` with the grader's Worker on in-process modules; return the records."""
@@ -117,24 +124,52 @@ def _worst(errors: list[tuple[float | None, str]]) -> tuple[float | None, str]:
     return max(e for e, _ in errors), notes
 
 
-def measure_check(check: Check, plan: Plan, student: Records, reference: Records, tol: dict) -> tuple[float | None, str]:
+def measure_check(
+    check: Check, plan: Plan, student: Records, reference: Records, tol: dict
+) -> tuple[float | None, str]:
     """Error of one check, as the grader measures it (evaluate.Evaluator's comparisons)."""
     group, data = plan.group, check.data
     if check.method == "output":
-        return _error(_returned(student, data["call"], 0), _returned(reference, data["call"], 0),
-                      tol["forward_rtol"], tol["forward_atol"])
+        return _error(
+            _returned(student, data["call"], 0),
+            _returned(reference, data["call"], 0),
+            tol["forward_rtol"],
+            tol["forward_atol"],
+        )
     if check.method == "grads":
-        return _worst([_error(_returned(student, data["call"], k), _returned(reference, data["call"], k),
-                              tol["backward_rtol"], tol["backward_atol"]) for k in range(len(group.grads))])
+        return _worst(
+            [
+                _error(
+                    _returned(student, data["call"], k),
+                    _returned(reference, data["call"], k),
+                    tol["backward_rtol"],
+                    tol["backward_atol"],
+                )
+                for k in range(len(group.grads))
+            ]
+        )
     if check.method == "numerical":
         return _numerical_error(check, plan, student, tol)
     if check.method == "state":
-        return _worst([_error(_running(student, call, key), _running(reference, call, key),
-                              tol["forward_rtol"], tol["forward_atol"])
-                       for call in data["calls"] for key in ("running_mean", "running_var")])
+        return _worst(
+            [
+                _error(
+                    _running(student, call, key),
+                    _running(reference, call, key),
+                    tol["forward_rtol"],
+                    tol["forward_atol"],
+                )
+                for call in data["calls"]
+                for key in ("running_mean", "running_var")
+            ]
+        )
     if check.method == "test_mode":
-        return _error(_returned(student, data["call"], 0), _returned(reference, data["call"], 0),
-                      tol["forward_rtol"], tol["forward_atol"])
+        return _error(
+            _returned(student, data["call"], 0),
+            _returned(reference, data["call"], 0),
+            tol["forward_rtol"],
+            tol["forward_atol"],
+        )
     raise ValueError(check.method)
 
 
@@ -159,8 +194,9 @@ def _numerical_error(check: Check, plan: Plan, student: Records, tol: dict) -> t
         numerical = harness.directional_derivative(plus, minus, dout, h)
         noise = harness.finite_difference_noise(plus, minus, dout, h)
         analytic = float(np.sum(grads[pair["input"]] * plan.arrays[pair["direction"]]))
-        result = harness.compare_scalars(analytic, numerical, rtol=tol["numerical_rtol"],
-                                         atol=harness.noise_tolerance(noise))
+        result = harness.compare_scalars(
+            analytic, numerical, rtol=tol["numerical_rtol"], atol=harness.noise_tolerance(noise)
+        )
         errors.append((result.error, ""))
     return _worst(errors)
 
@@ -191,24 +227,39 @@ class Bench:
                 passed = outcome.passed
                 if check.method.startswith("purity"):
                     modified = "modified its input" in outcome.message
-                    rows.append(Measured(name, check.function, "purity", check.name, None, not modified,
-                                         "modifies an input" if modified else ""))
+                    rows.append(
+                        Measured(
+                            name,
+                            check.function,
+                            "purity",
+                            check.name,
+                            None,
+                            not modified,
+                            "modifies an input" if modified else "",
+                        )
+                    )
                     continue
                 tolerance = KIND_TO_TOLERANCE[check.method]
                 error, note = measure_check(check, plan, records, self.reference[group_name], tol)
                 rtol = tol[TOLERANCES[tolerance][1]]
                 if passed and (error is None or error > rtol):
-                    raise AssertionError(f"{name}: the grader passed '{check.name}' but the measured error "
-                                         f"is {error} (rtol {rtol}): this script no longer measures what "
-                                         "the grader checks")
+                    raise AssertionError(
+                        f"{name}: the grader passed '{check.name}' but the measured error "
+                        f"is {error} (rtol {rtol}): this script no longer measures what "
+                        "the grader checks"
+                    )
                 rows.append(Measured(name, check.function, tolerance, check.name, error, passed, note))
         return rows
 
 
 # -- summaries -----------------------------------------------------------------------------
 
-_WORDS = {"missing": "raises (or returns nothing usable)", "shape": "wrong shape", "type": "not an array",
-          "modifies an input": "modifies an input"}
+_WORDS = {
+    "missing": "raises (or returns nothing usable)",
+    "shape": "wrong shape",
+    "type": "not an array",
+    "modifies an input": "modifies an input",
+}
 
 
 @dataclass
@@ -234,8 +285,10 @@ def summarize_bug(variant: Variant, rows: list[Measured], tol: dict) -> BugSumma
     if dtype_rows:
         worst_dtype = max(dtype_rows, key=lambda r: r.error)
         within = worst_dtype.error <= _rtol(tol, worst_dtype.tolerance)
-        others.append(f"returns {worst_dtype.note} (values off by at most {_fmt(worst_dtype.error)}, "
-                      f"{'within' if within else 'beyond'} the {worst_dtype.tolerance} rtol)")
+        others.append(
+            f"returns {worst_dtype.note} (values off by at most {_fmt(worst_dtype.error)}, "
+            f"{'within' if within else 'beyond'} the {worst_dtype.tolerance} rtol)"
+        )
     for row in mine:
         if row.passed or row.note.startswith("dtype"):
             continue
@@ -284,8 +337,9 @@ def analyse(bench: Bench, variants: list[Variant]) -> dict:
     correct_rows = bench.measure(None)
     for variant in correct:
         correct_rows += bench.measure(variant)
-    defects = {v.name: [r for r in bench.measure(v) if not r.passed] for v in variants
-               if v.kind == "correct" and v.xfail}
+    defects = {
+        v.name: [r for r in bench.measure(v) if not r.passed] for v in variants if v.kind == "correct" and v.xfail
+    }
     bugs = [summarize_bug(v, bench.measure(v), tol) for v in variants if v.kind == "bug"]
     table = []
     for name, (_, rtol_key, atol_key) in TOLERANCES.items():
@@ -296,19 +350,33 @@ def analyse(bench: Bench, variants: list[Variant]) -> dict:
         nearest = min(failing, key=lambda b: b.worst[name].error, default=None)
         deciding = [b for b in bugs if b.best == name]
         first_out = min(deciding, key=lambda b: b.worst[name].error, default=None)
-        table.append({
-            "tolerance": name, "rtol": rtol, "atol": tol[atol_key] if atol_key else None,
-            "worst": worst, "correct_failures": [r for r in correct_rows if r.tolerance == name and not r.passed],
-            "nearest": nearest.worst[name] if nearest else None, "failing": len(failing),
-            "first_out": first_out.worst[name] if first_out else None, "deciding": len(deciding),
-        })
+        table.append(
+            {
+                "tolerance": name,
+                "rtol": rtol,
+                "atol": tol[atol_key] if atol_key else None,
+                "worst": worst,
+                "correct_failures": [r for r in correct_rows if r.tolerance == name and not r.passed],
+                "nearest": nearest.worst[name] if nearest else None,
+                "failing": len(failing),
+                "first_out": first_out.worst[name] if first_out else None,
+                "deciding": len(deciding),
+            }
+        )
     per_correct = {}
     for row in correct_rows:
         key = (row.implementation, row.tolerance)
         if row.error is not None and row.error > per_correct.get(key, (-1.0, None))[0]:
             per_correct[key] = (row.error, row)
-    return {"table": table, "bugs": bugs, "per_correct": per_correct, "correct_rows": correct_rows,
-            "correct": correct, "defects": defects, "tol": tol}
+    return {
+        "table": table,
+        "bugs": bugs,
+        "per_correct": per_correct,
+        "correct_rows": correct_rows,
+        "correct": correct,
+        "defects": defects,
+        "tol": tol,
+    }
 
 
 def _margins(row: dict) -> tuple[str, str, str]:
@@ -320,36 +388,54 @@ def _margins(row: dict) -> tuple[str, str, str]:
 
 
 def print_table(result: dict, stream=sys.stdout) -> None:
-    print(f"correct implementations: reference + {len(result['correct'])} variants; "
-          f"bugs: {len(result['bugs'])}\n", file=stream)
-    head = (f"{'tolerance':<10} {'rtol':>6} {'worst correct':>13} {'margin':>7} {'nearest bug':>11} "
-            f"{'margin':>7} {'bugs':>4} {'escape':>7}  worst correct / nearest bug")
+    print(
+        f"correct implementations: reference + {len(result['correct'])} variants; bugs: {len(result['bugs'])}\n",
+        file=stream,
+    )
+    head = (
+        f"{'tolerance':<10} {'rtol':>6} {'worst correct':>13} {'margin':>7} {'nearest bug':>11} "
+        f"{'margin':>7} {'bugs':>4} {'escape':>7}  worst correct / nearest bug"
+    )
     print(head, file=stream)
     print("-" * len(head), file=stream)
     for row in result["table"]:
         worst, nearest = row["worst"], row["nearest"]
         below, above, escape = _margins(row)
-        print(f"{row['tolerance']:<10} {row['rtol']:>6.0e} {_fmt(worst.error if worst else None):>13} {below:>7} "
-              f"{_fmt(nearest.error if nearest else None):>11} {above:>7} {row['failing']:>4} {escape:>7}  "
-              f"{worst.implementation if worst else '-'} / {nearest.implementation if nearest else '-'}",
-              file=stream)
+        print(
+            f"{row['tolerance']:<10} {row['rtol']:>6.0e} {_fmt(worst.error if worst else None):>13} {below:>7} "
+            f"{_fmt(nearest.error if nearest else None):>11} {above:>7} {row['failing']:>4} {escape:>7}  "
+            f"{worst.implementation if worst else '-'} / {nearest.implementation if nearest else '-'}",
+            file=stream,
+        )
         for failure in row["correct_failures"]:
-            print(f"  !! correct implementation {failure.implementation} fails: {failure.check} "
-                  f"(error {_fmt(failure.error)})", file=stream)
-    print("\nmargin: rtol / worst correct error, and nearest bug error / rtol; bugs: how many fail a check of "
-          "this tolerance by value;\nescape: the factor by which rtol could grow before the first bug passes "
-          "every value check (of all tolerances).\n", file=stream)
+            print(
+                f"  !! correct implementation {failure.implementation} fails: {failure.check} "
+                f"(error {_fmt(failure.error)})",
+                file=stream,
+            )
+    print(
+        "\nmargin: rtol / worst correct error, and nearest bug error / rtol; bugs: how many fail a check of "
+        "this tolerance by value;\nescape: the factor by which rtol could grow before the first bug passes "
+        "every value check (of all tolerances).\n",
+        file=stream,
+    )
     print(f"{'bug':<44} {'fails by value (error, x rtol)':<52} other failures", file=stream)
     for bug in result["bugs"]:
-        values = ", ".join(f"{t} {_fmt(bug.worst[t].error)} ({_fmt_ratio(bug.worst[t].error / _rtol(result['tol'], t))})"
-                           for t in sorted(bug.caught, key=lambda t: t != bug.best))
+        values = ", ".join(
+            f"{t} {_fmt(bug.worst[t].error)} ({_fmt_ratio(bug.worst[t].error / _rtol(result['tol'], t))})"
+            for t in sorted(bug.caught, key=lambda t: t != bug.best)
+        )
         print(f"{bug.variant.name:<44} {values or '-':<52} {_other_words(bug)}", file=stream)
     for name, failures in result["defects"].items():
-        print(f"\ncorrect but marked XFAIL (a grader defect): {name} fails "
-              f"{', '.join(sorted({f.function for f in failures}))}", file=stream)
+        print(
+            f"\ncorrect but marked XFAIL (a grader defect): {name} fails "
+            f"{', '.join(sorted({f.function for f in failures}))}",
+            file=stream,
+        )
 
 
 # -- docs/THRESHOLDS.md ---------------------------------------------------------------------
+
 
 def markdown(result: dict, seed: int) -> str:
     tol = result["tol"]
@@ -388,9 +474,11 @@ def markdown(result: dict, seed: int) -> str:
         worst, nearest = row["worst"], row["nearest"]
         below, above, escape = _margins(row)
         atol = f" ({row['atol']:.0e})" if row["atol"] is not None else f" ({trusted.harness().NOISE_FACTOR:g} x noise)"
-        lines.append(f"| {row['tolerance']} | {row['rtol']:.0e}{atol} | {_fmt(worst.error if worst else None)} "
-                     f"| {below} | {_fmt(nearest.error if nearest else None)} | {above} | {row['failing']} "
-                     f"| {escape} |")
+        lines.append(
+            f"| {row['tolerance']} | {row['rtol']:.0e}{atol} | {_fmt(worst.error if worst else None)} "
+            f"| {below} | {_fmt(nearest.error if nearest else None)} | {above} | {row['failing']} "
+            f"| {escape} |"
+        )
     lines += [
         "",
         "- *worst correct error*: the largest error of the reference or of any correct variant on any check "
@@ -407,13 +495,18 @@ def markdown(result: dict, seed: int) -> str:
     ]
     for row in result["table"]:
         worst, nearest = row["worst"], row["nearest"]
-        lines.append(f"- {row['tolerance']}: {worst.implementation + ', ' + worst.check if worst else '-'} / "
-                     f"{nearest.implementation + ', ' + nearest.check if nearest else '-'}")
+        lines.append(
+            f"- {row['tolerance']}: {worst.implementation + ', ' + worst.check if worst else '-'} / "
+            f"{nearest.implementation + ', ' + nearest.check if nearest else '-'}"
+        )
     lines.append("")
     failures = [f for row in result["table"] for f in row["correct_failures"]]
     if failures:
-        lines += ["**Correct implementations that fail a check** (a tolerance too tight, or a variant "
-                  "that is not correct after all):", ""]
+        lines += [
+            "**Correct implementations that fail a check** (a tolerance too tight, or a variant "
+            "that is not correct after all):",
+            "",
+        ]
         lines += [f"- {f.implementation}: {f.check}: error {_fmt(f.error)}" for f in failures]
     else:
         lines.append("No correct implementation fails any value check.")
@@ -447,16 +540,21 @@ def markdown(result: dict, seed: int) -> str:
         "|---|---|---|",
     ]
     for bug in result["bugs"]:
-        values = "; ".join(f"{t} {_fmt(bug.worst[t].error)} ({_fmt_ratio(bug.worst[t].error / _rtol(tol, t))})"
-                           for t in sorted(bug.caught, key=lambda t: t != bug.best))
+        values = "; ".join(
+            f"{t} {_fmt(bug.worst[t].error)} ({_fmt_ratio(bug.worst[t].error / _rtol(tol, t))})"
+            for t in sorted(bug.caught, key=lambda t: t != bug.best)
+        )
         lines.append(f"| {bug.variant.name} | {values or '-'} | {_other_words(bug)} |")
     lines.append("")
     if result["defects"]:
-        lines += ["Correct variants marked XFAIL (they expose a grader defect and are left out of the "
-                  "correct side above):", ""]
+        lines += [
+            "Correct variants marked XFAIL (they expose a grader defect and are left out of the correct side above):",
+            "",
+        ]
         for name, failures in result["defects"].items():
-            lines.append(f"- {name}: fails {len(failures)} checks of "
-                         f"{', '.join(sorted({f.function for f in failures}))}")
+            lines.append(
+                f"- {name}: fails {len(failures)} checks of {', '.join(sorted({f.function for f in failures}))}"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -469,35 +567,51 @@ def _interpretation(result: dict) -> list[str]:
         worst, nearest, first_out = row["worst"], row["nearest"], row["first_out"]
         words = [f"- **{name}** (rtol {rtol:.0e}):"]
         if worst and worst.error:
-            words.append(f"correct code stays {math.log10(rtol / worst.error):.1f} orders of magnitude below it "
-                         f"(worst: {worst.implementation}, {_fmt(worst.error)}, on '{worst.check}').")
+            words.append(
+                f"correct code stays {math.log10(rtol / worst.error):.1f} orders of magnitude below it "
+                f"(worst: {worst.implementation}, {_fmt(worst.error)}, on '{worst.check}')."
+            )
         else:
             words.append("every correct implementation reproduces the reference exactly on these checks.")
         if nearest:
-            words.append(f"The nearest bug failing it is {math.log10(nearest.error / rtol):.1f} orders of "
-                         f"magnitude above ({nearest.implementation}, {_fmt(nearest.error)}).")
+            words.append(
+                f"The nearest bug failing it is {math.log10(nearest.error / rtol):.1f} orders of "
+                f"magnitude above ({nearest.implementation}, {_fmt(nearest.error)})."
+            )
         else:
             words.append("No bug of the catalogue fails it by value.")
         if first_out:
-            words.append(f"A bug would only go unnoticed if it grew {_fmt_ratio(first_out.error / rtol)} "
-                         f"({first_out.implementation}).")
+            words.append(
+                f"A bug would only go unnoticed if it grew {_fmt_ratio(first_out.error / rtol)} "
+                f"({first_out.implementation})."
+            )
         lines.append(" ".join(words))
     tiny = [r for r in result["correct_rows"] if "tiny variance" in r.check and r.error]
     if tiny:
-        lines += ["", "The hidden cases with tiny variance (spread 1e-3 around an offset of up to 2, eps 1e-3) are "
-                      "where cancellation could hurt, above all for E[x^2] - E[x]^2; the worst correct errors "
-                      "there, per tolerance:", ""]
+        lines += [
+            "",
+            "The hidden cases with tiny variance (spread 1e-3 around an offset of up to 2, eps 1e-3) are "
+            "where cancellation could hurt, above all for E[x^2] - E[x]^2; the worst correct errors "
+            "there, per tolerance:",
+            "",
+        ]
         for name in TOLERANCES:
             rows = [r for r in tiny if r.tolerance == name]
             if rows:
                 worst = max(rows, key=lambda r: r.error)
-                lines.append(f"- {name}: {_fmt(worst.error)} ({_fmt_ratio(worst.error / _rtol(tol, name))} of "
-                             f"rtol), {worst.implementation}, '{worst.check}'")
+                lines.append(
+                    f"- {name}: {_fmt(worst.error)} ({_fmt_ratio(worst.error / _rtol(tol, name))} of "
+                    f"rtol), {worst.implementation}, '{worst.check}'"
+                )
     unmeasured = [b for b in result["bugs"] if not b.caught]
     if unmeasured:
-        lines += ["", "Bugs no value tolerance catches, so that no tolerance change lets them through or "
-                      "catches them: they lose points by crashing, a wrong shape or dtype, a modified input, or "
-                      "(not run here) the vectorization check, the interleaved-call check or the structure check; or they are known gaps:", ""]
+        lines += [
+            "",
+            "Bugs no value tolerance catches, so that no tolerance change lets them through or "
+            "catches them: they lose points by crashing, a wrong shape or dtype, a modified input, or "
+            "(not run here) the vectorization check, the interleaved-call check or the structure check; or they are known gaps:",
+            "",
+        ]
         lines += [f"- {b.variant.name}: {_other_words(b)}" for b in unmeasured]
     lines.append("")
     return lines

@@ -3,6 +3,7 @@
 These machines are shared and noisy, so absolute times drift; a cost given in
 this unit, measured in the same run, says more.
 """
+
 from __future__ import annotations
 
 import statistics

@@ -7,6 +7,7 @@ into OUT_DIR: the reference solution, the untouched stubs of assignment/, and
 a few realistic student bugs taken from the test catalogue (tests/catalogue),
 so the examples and the tests share one definition of each bug.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,10 +23,10 @@ from tests.catalogue import load_variants  # noqa: E402
 
 # Realistic bugs shown in the demo, one per kind of mistake the grader explains.
 EXAMPLE_BUGS = (
-    "bug_conv_backward_slice_pad",   # [pad:-pad] gives an empty gradient at pad 0
-    "bug_conv_fast_calls_naive",     # "vectorized" conv that loops: speed tiers
-    "bug_bn_momentum_swapped",       # running averages with the weights swapped
-    "bug_bn_test_mode_no_affine",    # test mode forgets gamma and beta
+    "bug_conv_backward_slice_pad",  # [pad:-pad] gives an empty gradient at pad 0
+    "bug_conv_fast_calls_naive",  # "vectorized" conv that loops: speed tiers
+    "bug_bn_momentum_swapped",  # running averages with the weights swapped
+    "bug_bn_test_mode_no_affine",  # test mode forgets gamma and beta
 )
 
 
@@ -46,7 +47,10 @@ def main(out_dir: Path) -> list[Path]:
     def from_folder(folder: Path) -> dict[str, str]:
         return {m: (folder / m).read_text(encoding="utf-8") for m in paths.STUDENT_MODULES}
 
-    for name, folder in (("reference", paths.SOLUTION_LAYERS_DIR), ("untouched-stubs", paths.ASSIGNMENT_DIR / "layers")):
+    for name, folder in (
+        ("reference", paths.SOLUTION_LAYERS_DIR),
+        ("untouched-stubs", paths.ASSIGNMENT_DIR / "layers"),
+    ):
         write_tarball(out_dir / f"{name}.tar.gz", from_folder(folder))
         written.append(out_dir / f"{name}.tar.gz")
     variants = {v.name: v for v in load_variants()}

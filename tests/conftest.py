@@ -1,4 +1,5 @@
 """Shared pieces of the kit's tests."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ def released_handout(tmp_path_factory) -> Path:
     Read-only: a test that changes files copies it first.
     """
     out = tmp_path_factory.mktemp("release") / "handout"
-    result = subprocess.run([*autograder_command(), "release", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [*autograder_command(), "release", "--out", str(out)], capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, f"autograder release failed:\n{result.stdout}\n{result.stderr}"
     return out
 
@@ -63,9 +65,10 @@ def catalogue_batch(tmp_path_factory) -> dict[str, dict]:
 
 
 def _grade_catalogue(root: Path) -> dict[str, dict]:
+    from catalogue import MODULES, load_variants, reference_source, write_submission
+
     from autograder.batch import grade_all
     from autograder.rubric import load_rubric
-    from catalogue import MODULES, load_variants, reference_source, write_submission
 
     submissions = [write_submission(v, root / "submissions") for v in load_variants()]
     reference = root / "submissions" / "reference" / "layers"

@@ -6,6 +6,7 @@ the file; after changing a public case, regenerate the block with
 
     python tests/selfcheck_expected.py --write
 """
+
 from __future__ import annotations
 
 import sys
@@ -74,7 +75,7 @@ def render() -> str:
 
 def current() -> str:
     text = SELFCHECK.read_text(encoding="utf-8")
-    return text[text.index(BEGIN) + len(BEGIN):text.index(END)]
+    return text[text.index(BEGIN) + len(BEGIN) : text.index(END)]
 
 
 if __name__ == "__main__":

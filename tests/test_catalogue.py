@@ -15,15 +15,16 @@ All of them, plus the reference itself, are graded by the real grader in one
 
 Run: .venv/bin/python -m pytest tests/test_catalogue.py (about 2-3 minutes on 2 cores).
 """
+
 from __future__ import annotations
 
 import ast
 from collections import defaultdict
 
 import pytest
+from catalogue import MODULES, load_variants, reference_source, top_level_functions, write_submission
 
 from autograder.contract import GRADED_FUNCTIONS
-from catalogue import MODULES, load_variants, reference_source, top_level_functions, write_submission
 
 VARIANTS = load_variants()
 BUGS = [v for v in VARIANTS if v.kind == "bug"]
@@ -56,10 +57,13 @@ def _by_function(results: dict) -> tuple[dict[str, float], dict[str, float], dic
 
 def _failures(tests: list[dict]) -> str:
     failed = [t for t in tests if t["status"] != "passed"]
-    return "\n".join(f"  - {t['name']} ({t['score']}/{t['max_score']}): {t['output'][:400]}" for t in failed) or "  none"
+    return (
+        "\n".join(f"  - {t['name']} ({t['score']}/{t['max_score']}): {t['output'][:400]}" for t in failed) or "  none"
+    )
 
 
 # -- the catalogue itself --------------------------------------------------------------------
+
 
 def test_catalogue_size_and_coverage():
     assert len(BUGS) >= 30 and len(CORRECT) >= 8, (len(BUGS), len(CORRECT))
@@ -81,22 +85,26 @@ def test_submission_is_the_reference_but_for_its_functions(variant, tmp_path):
         for name in theirs:
             same = ast.dump(ours[name]) == ast.dump(theirs[name])
             assert same != (name in variant.functions), f"{name}: changed only if in FUNCTIONS"
+
         # Outside the functions, line for line the reference (docstring, imports, comments).
         def outside(text, defs):
             lines = text.splitlines()
             for node in sorted(defs.values(), key=lambda n: n.lineno, reverse=True):
-                del lines[node.lineno - 1:node.end_lineno]
+                del lines[node.lineno - 1 : node.end_lineno]
             return lines
+
         assert outside(source, ours) == outside(reference, theirs)
 
 
 # -- graded results ------------------------------------------------------------------------
 
+
 def test_reference_gets_full_marks(graded):
     results = graded[REFERENCE]
     _, _, tests = _by_function(results)
     assert results["score"] == results["max_score"] == 100, "\n".join(
-        f"{f}:\n{_failures(t)}" for f, t in tests.items() if f in GRADED_FUNCTIONS)
+        f"{f}:\n{_failures(t)}" for f, t in tests.items() if f in GRADED_FUNCTIONS
+    )
 
 
 @pytest.mark.parametrize("variant", [_param(v) for v in CORRECT])
@@ -107,7 +115,8 @@ def test_correct_variant_gets_full_marks(graded, variant):
     wrong = {f: (scores[f], maxima[f]) for f in GRADED_FUNCTIONS if scores[f] != maxima[f]}
     failed = [t["name"] for f in GRADED_FUNCTIONS for t in tests[f] if t["status"] != "passed"]
     assert not wrong and not failed, f"{variant.summary}\nlost points: {wrong}\n" + "\n".join(
-        f"{f}:\n{_failures(tests[f])}" for f in wrong)
+        f"{f}:\n{_failures(tests[f])}" for f in wrong
+    )
     assert results["score"] == results["max_score"]
 
 
@@ -121,16 +130,23 @@ def test_bug_loses_points_where_expected(graded, variant):
         if function in affected:
             assert scores[function] < maxima[function], (
                 f"{variant.summary}\n{function} kept {scores[function]}/{maxima[function]} points:\n"
-                f"{_failures(tests[function])}")
+                f"{_failures(tests[function])}"
+            )
         else:
             assert scores[function] == maxima[function], (
                 f"{variant.summary}\n{function} (not changed, not dependent) lost points: "
-                f"{scores[function]}/{maxima[function]}\n{_failures(tests[function])}")
+                f"{scores[function]}/{maxima[function]}\n{_failures(tests[function])}"
+            )
     if variant.categories:
-        stray = [t["name"] for f in variant.loses for t in tests[f]
-                 if t["status"] != "passed" and t["extra_data"]["category"] not in variant.categories]
+        stray = [
+            t["name"]
+            for f in variant.loses
+            for t in tests[f]
+            if t["status"] != "passed" and t["extra_data"]["category"] not in variant.categories
+        ]
         assert not stray, f"{variant.summary}\nfailed outside {variant.categories}: {stray}"
     for function, words in variant.expect.items():
         outputs = [t["output"] for t in tests[function] if t["status"] != "passed"]
         assert any(words in output for output in outputs), (
-            f"{variant.summary}\nno failed test of {function} says {words!r}; they say:\n{_failures(tests[function])}")
+            f"{variant.summary}\nno failed test of {function} says {words!r}; they say:\n{_failures(tests[function])}"
+        )

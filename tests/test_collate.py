@@ -6,6 +6,7 @@ solutions copied in, untouched, broken in various ways, run twice, from another
 folder, from a path with spaces, without Python, without sha256sum, under
 BASH_COMPAT=3.2. Grading of the tarballs uses `autograder grade`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,17 +21,27 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import autograder_command
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTION_LAYERS = REPO / "solutions" / "layers"
 STUDENT_FILES = ("layers/conv.py", "layers/norm.py")
 FUNCTIONS = (
-    "conv_forward_naive", "conv_backward_naive", "conv_forward_fast", "conv_backward_fast",
-    "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
-    "spatial_batchnorm_forward", "spatial_batchnorm_backward", "layernorm_forward", "layernorm_backward",
-    "spatial_groupnorm_forward", "spatial_groupnorm_backward", "instancenorm_forward", "instancenorm_backward",
+    "conv_forward_naive",
+    "conv_backward_naive",
+    "conv_forward_fast",
+    "conv_backward_fast",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+    "layernorm_forward",
+    "layernorm_backward",
+    "spatial_groupnorm_forward",
+    "spatial_groupnorm_backward",
+    "instancenorm_forward",
+    "instancenorm_backward",
 )
 KEPT_NAME = re.compile(r"^(?P<base>.+)\.\d{8}-\d{6}(-\d+)?\.tar\.gz$")
 
@@ -48,12 +59,25 @@ def put_reference(root: Path) -> None:
         shutil.copyfile(SOLUTION_LAYERS / Path(name).name, root / name)
 
 
-def collate(root: Path, *args: str, cwd: Path | None = None, script: str | None = None,
-            env: dict[str, str] | None = None, shell: str = "bash") -> subprocess.CompletedProcess:
+def collate(
+    root: Path,
+    *args: str,
+    cwd: Path | None = None,
+    script: str | None = None,
+    env: dict[str, str] | None = None,
+    shell: str = "bash",
+) -> subprocess.CompletedProcess:
     """Run collate.sh: by default `bash collate.sh ARGS` in the handout root."""
     command = [shell, script if script is not None else "collate.sh", *args]
-    result = subprocess.run(command, cwd=cwd or root, env=env or student_env(), stdin=subprocess.DEVNULL,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        command,
+        cwd=cwd or root,
+        env=env or student_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     result.output = result.stdout + result.stderr  # type: ignore[attr-defined]
     return result
 
@@ -100,12 +124,24 @@ def ensure_notebook(root: Path) -> str:
     notebook = {
         "cells": [
             {"cell_type": "markdown", "metadata": {}, "source": ["# Exercise"]},
-            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-             "source": ["from layers.conv import conv_forward_naive\n"]},
-            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-             "source": ["print('hello')\n"]},
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": ["from layers.conv import conv_forward_naive\n"],
+            },
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": ["print('hello')\n"],
+            },
         ],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
     (root / name).write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
     digest = hashlib.sha256((root / name).read_bytes()).hexdigest()
@@ -133,8 +169,12 @@ def run_notebook(root: Path, name: str, cells: int | None = None) -> None:
 
 def code_cell_count(root: Path, name: str) -> int:
     notebook = json.loads((root / name).read_text(encoding="utf-8"))
-    return sum(1 for cell in notebook["cells"] if cell["cell_type"] == "code"
-               and ("".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]).strip())
+    return sum(
+        1
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
+        and ("".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]).strip()
+    )
 
 
 def run_all_notebooks(root: Path) -> None:
@@ -168,8 +208,9 @@ def edit_notebook(root: Path, name: str, change) -> None:
 
 def grade(tarball: Path, out: Path) -> tuple[dict, str]:
     """`autograder grade TARBALL --out OUT`; return results.json and all text meant for the student."""
-    result = subprocess.run([*autograder_command(), "grade", str(tarball), "--out", str(out)],
-                            capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        [*autograder_command(), "grade", str(tarball), "--out", str(out)], capture_output=True, text=True, timeout=1800
+    )
     assert result.returncode == 0, f"autograder grade failed:\n{result.stdout}\n{result.stderr}"
     name = tarball.name[: -len(".tar.gz")]
     results_file = out / name / "results.json"
@@ -245,10 +286,14 @@ def test_layers_done_but_notebook_stubs_untouched_warns_exactly_what_the_grader_
     result = collate(handout, "jdoe123")
     assert result.returncode == 0, result.output
     warned = warnings_of(result.stdout)
-    assert f'{name}, section "7. A conv - batchnorm - ReLU block": the code cell starting "def conv_bn_relu_forward(x, ' \
-           f'w, b, gamma, beta, conv_param, bn_param):" is still to fill in (it is as handed out)' in warned, warned
-    assert f'{name}, section "Question 1 (graded by hand, 2 points)": the answer cell still says "YOUR ANSWER HERE": ' \
-           f'write your answer there' in warned, warned
+    assert (
+        f'{name}, section "7. A conv - batchnorm - ReLU block": the code cell starting "def conv_bn_relu_forward(x, '
+        f'w, b, gamma, beta, conv_param, bn_param):" is still to fill in (it is as handed out)' in warned
+    ), warned
+    assert (
+        f'{name}, section "Question 1 (graded by hand, 2 points)": the answer cell still says "YOUR ANSWER HERE": '
+        f"write your answer there" in warned
+    ), warned
     assert "bn-block-stub" not in result.output and "bn-question" not in result.output
     assert "Upload this file" in result.stdout  # packed anyway, with the warnings repeated above it
     assert re.search(r"!! \d+ WARNING\(S\)", result.stdout)
@@ -257,8 +302,10 @@ def test_layers_done_but_notebook_stubs_untouched_warns_exactly_what_the_grader_
     report = next(t for t in results["tests"] if t["name"].startswith(f"notebooks: {name}"))
     assert report["status"] == "failed"
     graded = [line[2:] for line in report["output"].splitlines()]
-    assert graded and all(f"{name}, {line}" in warned for line in graded if line.startswith("section")), \
-        (graded, warned)
+    assert graded and all(f"{name}, {line}" in warned for line in graded if line.startswith("section")), (
+        graded,
+        warned,
+    )
     assert "bn-block-stub" not in report["output"]
 
 
@@ -270,8 +317,9 @@ def test_a_cell_error_deleted_cells_and_lost_metadata_are_warnings(handout):
     def damage(notebook):
         cells = notebook["cells"]
         code = next(c for c in cells if c.get("id") == "lgin-groupnorm-check")
-        code["outputs"] = [{"output_type": "error", "ename": "ValueError", "evalue": "cannot reshape array",
-                            "traceback": []}]
+        code["outputs"] = [
+            {"output_type": "error", "ename": "ValueError", "evalue": "cannot reshape array", "traceback": []}
+        ]
         notebook["cells"] = [c for c in cells if c.get("id") != "lgin-axes-figure"]
         experiment = next(c for c in notebook["cells"] if c.get("id") == "lgin-experiment-stub")
         experiment["metadata"] = {}
@@ -280,12 +328,20 @@ def test_a_cell_error_deleted_cells_and_lost_metadata_are_warnings(handout):
     result = collate(handout, "jdoe123")
     assert result.returncode == 0, result.output
     warned = "\n".join(warnings_of(result.stdout))
-    assert re.search(rf'{name}, section "3. Group normalization": the code cell starting "[^"]+" shows an error '
-                     r'\(ValueError: cannot reshape array\)', warned), warned
-    assert f'{name}, section "1. Which values share one mean and variance?": the code cell starting ' \
-           f'"from itertools import product" is missing (deleted, or its metadata was lost' in warned, warned
-    assert re.search(rf'{name}, section "5. Experiment: the batch size": the code cell starting "def '
-                     r'run_batch_size_experiment\([^"]*" is missing', warned), warned
+    assert re.search(
+        rf'{name}, section "3. Group normalization": the code cell starting "[^"]+" shows an error '
+        r"\(ValueError: cannot reshape array\)",
+        warned,
+    ), warned
+    assert (
+        f'{name}, section "1. Which values share one mean and variance?": the code cell starting '
+        f'"from itertools import product" is missing (deleted, or its metadata was lost' in warned
+    ), warned
+    assert re.search(
+        rf'{name}, section "5. Experiment: the batch size": the code cell starting "def '
+        r'run_batch_size_experiment\([^"]*" is missing',
+        warned,
+    ), warned
 
     edit_notebook(handout, name, lambda notebook: notebook["metadata"].clear())
     result = collate(handout, "jdoe123")
@@ -299,8 +355,11 @@ def test_a_failing_self_check_is_a_warning(handout):
         module.write("\n\ndef layernorm_forward(x, gamma, beta, ln_param):\n    raise NotImplementedError\n")
     result = collate(handout, "jdoe123")
     assert result.returncode == 0, result.output
-    assert re.search(r"WARNING\s+the self-check did not pass \(13 ok, 1 not implemented, 1 to look at "
-                     r"\(\d+\.\d s\)\): fix what it reports above", result.stdout), result.stdout
+    assert re.search(
+        r"WARNING\s+the self-check did not pass \(13 ok, 1 not implemented, 1 to look at "
+        r"\(\d+\.\d s\)\): fix what it reports above",
+        result.stdout,
+    ), result.stdout
 
 
 def test_default_name_without_student_id(handout):
@@ -340,10 +399,13 @@ def test_untouched_submission_grades_zero_with_not_implemented(handout, tmp_path
 # ------------------------------------------------------------ broken files
 
 
-@pytest.mark.parametrize("module, broken", [
-    ("layers/norm.py", "def broken(:\n    pass\n"),
-    ("layers/conv.py", "def indented():\n    x = 1\n      y = 2\n"),
-])
+@pytest.mark.parametrize(
+    "module, broken",
+    [
+        ("layers/norm.py", "def broken(:\n    pass\n"),
+        ("layers/conv.py", "def indented():\n    x = 1\n      y = 2\n"),
+    ],
+)
 def test_syntax_error_stops_with_file_and_line(handout, module, broken):
     put_reference(handout)
     path = handout / module
@@ -408,8 +470,11 @@ def test_partly_run_notebook_is_a_warning_and_a_run_one_is_ok(handout):
     run_notebook(handout, name, cells=total - 1)
     result = collate(handout, "jdoe123")
     assert result.returncode == 0, result.output
-    assert re.search(rf"WARNING\s+{re.escape(name)} 1 of {total} code cells have not been run \(or not saved "
-                     rf"after running\): section \"[^\"]+\": the code cell starting \"", result.stdout), result.stdout
+    assert re.search(
+        rf"WARNING\s+{re.escape(name)} 1 of {total} code cells have not been run \(or not saved "
+        rf"after running\): section \"[^\"]+\": the code cell starting \"",
+        result.stdout,
+    ), result.stdout
     complete_notebooks(handout)
     result = collate(handout, "jdoe123")
     assert result.returncode == 0, result.output
@@ -461,7 +526,8 @@ def test_running_twice_keeps_the_first_tarball(handout, compat):
     assert collate(handout, "jdoe123", env=env).returncode == 0
     first = (handout / "jdoe123_submission.tar.gz").read_bytes()
     (handout / "layers/conv.py").write_text(
-        (handout / "layers/conv.py").read_text(encoding="utf-8") + "\n# second version\n", encoding="utf-8")
+        (handout / "layers/conv.py").read_text(encoding="utf-8") + "\n# second version\n", encoding="utf-8"
+    )
     second_run = collate(handout, "jdoe123", env=env)
     assert second_run.returncode == 0, second_run.output
     third_run = collate(handout, "jdoe123", env=env)  # most likely within the same second
@@ -564,8 +630,9 @@ def test_shellcheck_finds_nothing():
     shellcheck = shutil.which("shellcheck")
     if shellcheck is None:
         pytest.fail("shellcheck is not installed (apt-get install -y shellcheck; .ci/run installs it)")
-    result = subprocess.run([shellcheck, "--shell=bash", "collate.sh"], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [shellcheck, "--shell=bash", "collate.sh"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
 
 
@@ -573,10 +640,32 @@ def test_collate_avoids_bash4_and_gnu_only_constructs():
     """What shellcheck cannot see: bash 3.2 (macOS) and BSD tar must work too."""
     source = (REPO / "collate.sh").read_text(encoding="utf-8")
     code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
-    for construct in ("declare -A", "local -A", "mapfile", "readarray", ",,}", "^^}", "|&", "&>>", ";;&",
-                      "coproc", "${EPOCHSECONDS", "wait -n", "printf '%(", "--owner", "--numeric-owner",
-                      "--sort=", "--transform", "--mtime", "sha256sum -", "stat -c", "readlink -f",
-                      "[[ -v", "test -v", "[ -v"):
+    for construct in (
+        "declare -A",
+        "local -A",
+        "mapfile",
+        "readarray",
+        ",,}",
+        "^^}",
+        "|&",
+        "&>>",
+        ";;&",
+        "coproc",
+        "${EPOCHSECONDS",
+        "wait -n",
+        "printf '%(",
+        "--owner",
+        "--numeric-owner",
+        "--sort=",
+        "--transform",
+        "--mtime",
+        "sha256sum -",
+        "stat -c",
+        "readlink -f",
+        "[[ -v",
+        "test -v",
+        "[ -v",
+    ):
         assert construct not in code, f"collate.sh uses {construct!r}"
     # Empty arrays under `set -u` fail in bash < 4.4 unless expanded as ${a[@]+"${a[@]}"}.
     assert "set -u" in code
@@ -584,8 +673,30 @@ def test_collate_avoids_bash4_and_gnu_only_constructs():
 
 def tool_dir(tmp_path: Path, leave_out: tuple[str, ...]) -> Path:
     """A PATH folder with the tools collate.sh uses, minus `leave_out`."""
-    tools = ("bash", "sh", "tar", "gzip", "sha256sum", "shasum", "openssl", "mktemp", "rm", "mv", "date",
-             "wc", "grep", "sed", "tr", "cut", "cat", "git", "timeout", "python3", "python", "perl")
+    tools = (
+        "bash",
+        "sh",
+        "tar",
+        "gzip",
+        "sha256sum",
+        "shasum",
+        "openssl",
+        "mktemp",
+        "rm",
+        "mv",
+        "date",
+        "wc",
+        "grep",
+        "sed",
+        "tr",
+        "cut",
+        "cat",
+        "git",
+        "timeout",
+        "python3",
+        "python",
+        "perl",
+    )
     folder = tmp_path / "bin"
     folder.mkdir()
     search = student_env()["PATH"]
@@ -625,9 +736,22 @@ def test_works_without_sha256sum(handout, tmp_path):
 
 def test_git_state_is_information_only_and_untouched(handout):
     def git(*args: str) -> None:
-        subprocess.run(["git", "-c", "user.name=Student", "-c", "user.email=s@example.org",
-                        "-c", "init.defaultBranch=main", *args], cwd=handout, check=True,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.name=Student",
+                "-c",
+                "user.email=s@example.org",
+                "-c",
+                "init.defaultBranch=main",
+                *args,
+            ],
+            cwd=handout,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
     git("init", "-q")
     git("add", "-A")
@@ -658,6 +782,7 @@ def test_works_with_bsd_tar(handout, tmp_path):
     assert set(tar_members(tarball)) == spec_members(handout)
     with tarfile.open(tarball, "r:gz") as archive:
         for member in archive.getmembers():
-            assert not any(key.startswith(("LIBARCHIVE.", "SCHILY.xattr")) for key in member.pax_headers), \
+            assert not any(key.startswith(("LIBARCHIVE.", "SCHILY.xattr")) for key in member.pax_headers), (
                 member.pax_headers
+            )
     assert_final_report(result.stdout, tarball, handout)

@@ -8,6 +8,7 @@ once more alone. Apart from `execution_time` (how long grading took) and the
 submission's own name, every byte of every results.json is the same: no
 score, status or message depends on a clock or on machine load.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,12 +47,28 @@ def test_copies_and_regrades_are_byte_identical(tmp_path):
             shutil.copytree(folder, target)
             batch.append(target)
     out = tmp_path / "out"
-    run = subprocess.run([*autograder_command(), "grade", *map(str, batch), "--out", str(out), "--jobs", "2"],
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [*autograder_command(), "grade", *map(str, batch), "--out", str(out), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     again = tmp_path / "again"
-    rerun = subprocess.run([*autograder_command(), "grade", *(str(tmp_path / "batch" / f"{n}-0") for n in sources),
-                            "--out", str(again), "--jobs", "1"], capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(
+        [
+            *autograder_command(),
+            "grade",
+            *(str(tmp_path / "batch" / f"{n}-0") for n in sources),
+            "--out",
+            str(again),
+            "--jobs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     for name in sources:
         texts = {normalized(out / f"{name}-{copy}" / "results.json") for copy in range(COPIES)}

@@ -11,6 +11,7 @@ variant) or none. Wrong must be 0, and a correct variant is never diagnosed.
 Run: .venv/bin/python -m pytest -p no:xdist tests/test_diagnosis.py -s (the counts are printed;
 about 2-3 minutes on 2 cores for the batch, the unit tests alone take seconds: -k "not catalogue").
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,20 +19,20 @@ import io
 from pathlib import Path
 
 import pytest
+from catalogue import load_module, load_variants
 
 from autograder import trusted
-from autograder.contract import GRADED_FUNCTIONS, GROUPS
 from autograder.checks.diagnosis import Diagnoser, annotate, build_diagnoser, describe, same, student_observation
+from autograder.checks.plan import build_plan, write_job
 from autograder.checks.reference import run_in_process, run_reference
+from autograder.contract import GRADED_FUNCTIONS, GROUPS
 from autograder.isolation.records import Records
-from autograder.reports.results import TestResult as Result
 from autograder.mistakes import BY_ID, MISTAKES, Mistake
 from autograder.mistakes import norm as norm_mistakes
-from autograder.checks.plan import build_plan, write_job
 from autograder.reports.grades import grades_csv
-from autograder.rubric import load_rubric
+from autograder.reports.results import TestResult as Result
 from autograder.reports.summary import analyse, markdown
-from catalogue import load_module, load_variants
+from autograder.rubric import load_rubric
 
 # Bug-catalogue variant -> {function: the ids of autograder/mistakes/ that are right for it}.
 # Variants not listed (stubs, crashes, speed or structure only, mistakes no
@@ -90,6 +91,7 @@ def judge(variant_name: str, diagnosis: dict[str, list[str]]) -> str:
 
 # -- the catalogue of known mistakes ---------------------------------------------------------------
 
+
 def test_known_mistakes_cover_every_function_and_the_kinds_of_mistake():
     assert len(MISTAKES) >= 40
     assert {f for m in MISTAKES for f in m.functions} == set(GRADED_FUNCTIONS)
@@ -120,8 +122,11 @@ def test_each_known_mistake_as_a_submission_is_named_alone(setup):
     _, _, diagnoser = setup
     for mistake in MISTAKES:
         for function in mistake.functions:
-            named = [m.id for m in diagnoser.mistakes[function]
-                     if diagnoser.matches(function, m, diagnoser.observed[mistake.id])]
+            named = [
+                m.id
+                for m in diagnoser.mistakes[function]
+                if diagnoser.matches(function, m, diagnoser.observed[mistake.id])
+            ]
             assert named == [mistake.id], (mistake.id, function)
 
 
@@ -143,8 +148,9 @@ def test_the_grader_side_runs_calls_as_the_worker_does(setup, tmp_path):
             assert info.calls, function
             for call in info.calls:
                 ours = student_observation(records, call, info.names)
-                assert ours is not None and same(ours, diagnoser.reference[group.name][call["id"]], 1e-15, 0.0), \
-                    call["id"]
+                assert ours is not None and same(ours, diagnoser.reference[group.name][call["id"]], 1e-15, 0.0), call[
+                    "id"
+                ]
 
 
 def _records(plan, modules, root: Path) -> Records:
@@ -177,8 +183,13 @@ def test_a_correct_implementation_is_never_diagnosed(setup, tmp_path):
 def test_a_mistake_equal_to_the_reference_is_never_named(setup, tmp_path):
     rubric, plans, _ = setup
     reference = trusted.load("norm")
-    fake = Mistake("ln_same_as_reference", ("layernorm_forward",), "nothing", "your layernorm_forward is right.",
-                   {"layernorm_forward": reference.layernorm_forward})
+    fake = Mistake(
+        "ln_same_as_reference",
+        ("layernorm_forward",),
+        "nothing",
+        "your layernorm_forward is right.",
+        {"layernorm_forward": reference.layernorm_forward},
+    )
     diagnoser = Diagnoser(plans, rubric, mistakes=(fake, BY_ID["ln_eps_outside_sqrt"]))
     assert "ln_same_as_reference" in diagnoser.disabled
     records = _variant_records(plans["layernorm"], "bug_ln_eps_outside_sqrt", tmp_path / "bug")
@@ -186,8 +197,9 @@ def test_a_mistake_equal_to_the_reference_is_never_named(setup, tmp_path):
     assert [m.id for m in found["layernorm_forward"]] == ["ln_eps_outside_sqrt"]
     # Even asked directly, the matcher never names it: a submission equal to it is equal to the
     # reference, so nothing shows a mistake.
-    reference = _records(plans["layernorm"], {"conv": trusted.load("conv"), "norm": trusted.load("norm")},
-                         tmp_path / "reference")
+    reference = _records(
+        plans["layernorm"], {"conv": trusted.load("conv"), "norm": trusted.load("norm")}, tmp_path / "reference"
+    )
     info = diagnoser.functions["layernorm_forward"]
     student = {c["id"]: student_observation(reference, c, info.names) for c in info.calls}
     diagnoser.observed[fake.id] = dict(diagnoser.reference["layernorm"])
@@ -204,21 +216,37 @@ def test_a_mistake_that_only_crashes_where_the_submission_crashes_is_not_named(s
             raise ValueError("operands could not be broadcast together")
         return norm.instancenorm_forward(x, gamma, beta, in_param)
 
-    mistake = Mistake("in_crash", ("instancenorm_forward",), "crash", "your instancenorm_forward crashes.",
-                      {"instancenorm_forward": crashes_on_tiny_variance}, raises=("ValueError",))
+    mistake = Mistake(
+        "in_crash",
+        ("instancenorm_forward",),
+        "crash",
+        "your instancenorm_forward crashes.",
+        {"instancenorm_forward": crashes_on_tiny_variance},
+        raises=("ValueError",),
+    )
     diagnoser = Diagnoser(plans, rubric, mistakes=(mistake,))
     assert diagnoser.disabled == {}  # it differs from the reference: it raises
-    student = _records(plans["instancenorm"], {"conv": trusted.load("conv"),
-                                               "norm": type("M", (), {"instancenorm_forward": staticmethod(
-                                                   crashes_on_tiny_variance)})}, tmp_path)
+    student = _records(
+        plans["instancenorm"],
+        {
+            "conv": trusted.load("conv"),
+            "norm": type("M", (), {"instancenorm_forward": staticmethod(crashes_on_tiny_variance)}),
+        },
+        tmp_path,
+    )
     assert diagnoser.diagnose("instancenorm", student, {"instancenorm_forward"}) == {}
 
 
 def test_several_matching_mistakes_are_named_as_one_of(setup, tmp_path):
     rubric, plans, _ = setup
     original = BY_ID["bn_var_unbiased"]
-    twin = Mistake("bn_var_unbiased_twin", original.functions, "the same, in other words",
-                   "your batchnorm_forward uses np.var(x, axis=0, ddof=1).", original.implementations)
+    twin = Mistake(
+        "bn_var_unbiased_twin",
+        original.functions,
+        "the same, in other words",
+        "your batchnorm_forward uses np.var(x, axis=0, ddof=1).",
+        original.implementations,
+    )
     diagnoser = Diagnoser(plans, rubric, mistakes=(original, twin, BY_ID["bn_eps_outside_sqrt"]))
 
     def unbiased(x, gamma, beta, bn_param):
@@ -237,12 +265,12 @@ def test_several_matching_mistakes_are_named_as_one_of(setup, tmp_path):
 def test_hints_go_to_the_failing_tests_only_with_their_visibility(setup, tmp_path):
     _, plans, diagnoser = setup
     records = _variant_records(plans["layernorm"], "bug_ln_eps_outside_sqrt", tmp_path)
-    tests = [Result("layernorm_forward", "output", "output, case a", False, "out: wrong",
-                        "after_published", case="a"),
-             Result("layernorm_forward", "output", "output, case b", True, "ok", "visible"),
-             Result("layernorm_backward", "reference", "gradients", False, "dx: wrong",
-                        "visible"),
-             Result("layernorm_forward", "purity", "purity", False, "not credited", "visible")]
+    tests = [
+        Result("layernorm_forward", "output", "output, case a", False, "out: wrong", "after_published", case="a"),
+        Result("layernorm_forward", "output", "output, case b", True, "ok", "visible"),
+        Result("layernorm_backward", "reference", "gradients", False, "dx: wrong", "visible"),
+        Result("layernorm_forward", "purity", "purity", False, "not credited", "visible"),
+    ]
     ids = annotate(diagnoser, tests, {"layernorm": records, "batchnorm": Records(tmp_path / "absent")})
     assert ids == {"layernorm_forward": ["ln_eps_outside_sqrt"]}
     hint = BY_ID["ln_eps_outside_sqrt"].hint
@@ -252,23 +280,39 @@ def test_hints_go_to_the_failing_tests_only_with_their_visibility(setup, tmp_pat
     assert annotate(None, tests, {}) == {}
     # When only a test without a case fails (an input changed in place), the hint goes there.
     records = _variant_records(plans["layernorm"], "bug_ln_modifies_x", tmp_path / "in_place")
-    tests = [Result("layernorm_forward", "output", "output, case a", True, "ok", "after_published",
-                    case="a"),
-             Result("layernorm_forward", "purity", "purity", False, "x changed", "visible")]
+    tests = [
+        Result("layernorm_forward", "output", "output, case a", True, "ok", "after_published", case="a"),
+        Result("layernorm_forward", "purity", "purity", False, "x changed", "visible"),
+    ]
     assert annotate(diagnoser, tests, {"layernorm": records}) == {"layernorm_forward": ["ln_centres_x_in_place"]}
     assert BY_ID["ln_centres_x_in_place"].hint in tests[1].output and tests[0].output == "ok"
 
 
 def test_the_instructor_sees_students_per_mistake_worst_first():
     def results(name, diagnosis):
-        return {"score": 50, "max_score": 100, "tests": [], "output": "",
-                "extra_data": {"submission": name, "seed": 1, "diagnosis": diagnosis, "function_scores": {}}}
+        return {
+            "score": 50,
+            "max_score": 100,
+            "tests": [],
+            "output": "",
+            "extra_data": {"submission": name, "seed": 1, "diagnosis": diagnosis, "function_scores": {}},
+        }
 
-    rows = [("ann", results("ann", {"layernorm_forward": ["ln_eps_outside_sqrt"]})),
-            ("bob", results("bob", {"layernorm_forward": ["ln_eps_outside_sqrt"],
-                                    "conv_backward_naive": ["conv_naive_dx_slice_negative_pad"]})),
-            ("cid", results("cid", {"batchnorm_forward": ["bn_var_unbiased", "bn_eps_outside_sqrt"]})),
-            ("dan", results("dan", {}))]
+    rows = [
+        ("ann", results("ann", {"layernorm_forward": ["ln_eps_outside_sqrt"]})),
+        (
+            "bob",
+            results(
+                "bob",
+                {
+                    "layernorm_forward": ["ln_eps_outside_sqrt"],
+                    "conv_backward_naive": ["conv_naive_dx_slice_negative_pad"],
+                },
+            ),
+        ),
+        ("cid", results("cid", {"batchnorm_forward": ["bn_var_unbiased", "bn_eps_outside_sqrt"]})),
+        ("dan", results("dan", {})),
+    ]
     summary = analyse(rows)
     first = summary.mistakes[0]
     assert (first.students, first.ids, first.words) == (2, ("ln_eps_outside_sqrt",), "eps outside the square root")
@@ -279,19 +323,26 @@ def test_the_instructor_sees_students_per_mistake_worst_first():
     assert "one of: unbiased variance (N - 1); eps outside the square root" in text
     table = list(csv.reader(io.StringIO(grades_csv(rows))))
     assert table[0][:3] == ["submission", "score", "max_score"] and table[0][-1] == "diagnosed_mistakes"
-    assert [r[-1] for r in table[1:]] == ["ln_eps_outside_sqrt", "ln_eps_outside_sqrt; conv_naive_dx_slice_negative_pad",
-                                         "bn_var_unbiased|bn_eps_outside_sqrt", ""]
+    assert [r[-1] for r in table[1:]] == [
+        "ln_eps_outside_sqrt",
+        "ln_eps_outside_sqrt; conv_naive_dx_slice_negative_pad",
+        "bn_var_unbiased|bn_eps_outside_sqrt",
+        "",
+    ]
 
 
 # -- the bug catalogue, graded by the real grader ----------------------------------------------------
+
 
 def test_catalogue_diagnosis_counts(catalogue_batch):
     counts = {"correct": [], "none": [], "wrong": []}
     for variant in BUGS:
         diagnosis = catalogue_batch[variant.name]["extra_data"].get("diagnosis", {})
         counts[judge(variant.name, diagnosis)].append(variant.name)
-    print(f"\ndiagnosis of the {len(BUGS)} catalogued bugs: {len(counts['correct'])} correct, "
-          f"{len(counts['none'])} none, {len(counts['wrong'])} wrong")
+    print(
+        f"\ndiagnosis of the {len(BUGS)} catalogued bugs: {len(counts['correct'])} correct, "
+        f"{len(counts['none'])} none, {len(counts['wrong'])} wrong"
+    )
     print("  none: " + ", ".join(counts["none"]))
     assert counts["wrong"] == [], {n: catalogue_batch[n]["extra_data"]["diagnosis"] for n in counts["wrong"]}
     assert set(counts["correct"]) == set(EXPECTED), set(EXPECTED) - set(counts["correct"])

@@ -1,4 +1,5 @@
 """The grade command end to end: reference, stubs, determinism, outputs (SPEC section 3)."""
+
 from __future__ import annotations
 
 import csv
@@ -13,10 +14,10 @@ import pytest
 
 from autograder import paths
 from autograder.batch import grade_all, unique_names
-from autograder.contract import GRADED_FUNCTIONS
 from autograder.checks.source import calls_function
-from autograder.rubric import load_rubric
+from autograder.contract import GRADED_FUNCTIONS
 from autograder.isolation.probe import detect_sandbox
+from autograder.rubric import load_rubric
 
 
 def make_submission(folder: Path, source_dir: Path) -> Path:
@@ -113,7 +114,7 @@ def test_grades_csv_has_one_row_per_submission_in_input_order(graded):
     with open(out / "grades.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0][:3] == ["submission", "score", "max_score"]
-    assert rows[0][3:3 + len(GRADED_FUNCTIONS)] == list(GRADED_FUNCTIONS)
+    assert rows[0][3 : 3 + len(GRADED_FUNCTIONS)] == list(GRADED_FUNCTIONS)
     assert [r[0] for r in rows[1:]] == ["reference", "reference_tar", "stubs"]
     assert [r[1] for r in rows[1:]] == ["100", "100", "0"]
 
@@ -138,16 +139,20 @@ def test_the_seed_changes_the_hidden_values_not_the_tests(graded, tmp_path):
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["grade", "--out", "x"], "the following arguments are required"),
-    (["grade", "/no/such/submission", "--out", "x"], "no such file or folder: /no/such/submission"),
-    (["grade", ".", "--out", "x", "--jobs", "0"], "--jobs must be at least 1"),
-    (["grade", ".", "--out", "x", "--rubric", "/no/rubric.toml"], "cannot read the rubric"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["grade", "--out", "x"], "the following arguments are required"),
+        (["grade", "/no/such/submission", "--out", "x"], "no such file or folder: /no/such/submission"),
+        (["grade", ".", "--out", "x", "--jobs", "0"], "--jobs must be at least 1"),
+        (["grade", ".", "--out", "x", "--rubric", "/no/rubric.toml"], "cannot read the rubric"),
+    ],
+)
 def test_cli_refuses_bad_arguments_with_a_reason(args, message, tmp_path):
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2

@@ -6,6 +6,7 @@ student already has a submission with a manual score. Then three submissions
 are graded into it, and the scores are read back with nbgrader's API and with
 `nbgrader export` (a subprocess, the venv's bin/ on PATH as nbgrader needs).
 """
+
 from __future__ import annotations
 
 import csv
@@ -80,15 +81,30 @@ def graded(tmp_path_factory):
     buggy = make_folder(subs / "bob", paths.SOLUTION_LAYERS_DIR, bug=True)
     stubs = make_folder(subs / "carol_submission", paths.ASSIGNMENT_DIR / "layers")
     out = root / "out"
-    command = [*autograder_command(), "grade", str(tarball), str(buggy), str(stubs), "--out", str(out),
-               "--jobs", "2", "--gradebook", str(db), "--assignment", ASSIGNMENT]
+    command = [
+        *autograder_command(),
+        "grade",
+        str(tarball),
+        str(buggy),
+        str(stubs),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--gradebook",
+        str(db),
+        "--assignment",
+        ASSIGNMENT,
+    ]
     # Without the venv on PATH: the command must find nbgrader's `alembic` itself.
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["PATH"] = "/usr/bin:/bin"
     first = subprocess.run(command, capture_output=True, text=True, timeout=1200, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
-    results = {name: json.loads((out / name / "results.json").read_text())
-               for name in ("alice_submission", "bob", "carol_submission")}
+    results = {
+        name: json.loads((out / name / "results.json").read_text())
+        for name in ("alice_submission", "bob", "carol_submission")
+    }
     return root, db, out, command, env, first.stdout, results
 
 
@@ -125,8 +141,14 @@ def test_scores_read_back_with_nbgrader_api(graded):
 def test_scores_exported_by_nbgrader_export(graded):
     root, db, _, _, _, _, _ = graded
     export = root / "export.csv"
-    result = subprocess.run(["nbgrader", "export", f"--CourseDirectory.root={db.parent}", "--to", str(export)],
-                            cwd=db.parent, capture_output=True, text=True, timeout=300, env=venv_env())
+    result = subprocess.run(
+        ["nbgrader", "export", f"--CourseDirectory.root={db.parent}", "--to", str(export)],
+        cwd=db.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=venv_env(),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     with open(export) as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
@@ -152,6 +174,17 @@ def test_grading_again_is_idempotent_and_keeps_manual_overrides(graded):
 
 
 def test_gradebook_needs_an_assignment(tmp_path):
-    result = subprocess.run([*autograder_command(), "grade", str(tmp_path), "--out", str(tmp_path / "out"),
-                             "--gradebook", str(tmp_path / "gradebook.db")], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            *autograder_command(),
+            "grade",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "out"),
+            "--gradebook",
+            str(tmp_path / "gradebook.db"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2 and "--assignment" in result.stderr

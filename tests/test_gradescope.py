@@ -22,6 +22,7 @@ against tests/gradescope_results.schema.json, written from Gradescope's
 specification. Failures of the grader itself (no venv, a broken rubric, the
 time limit) must still give a results.json with score 0 and the reason.
 """
+
 from __future__ import annotations
 
 import base64
@@ -84,6 +85,7 @@ def repack_wheel(name: str, version: str, dest: Path) -> Path:
     target = dest / f"{stem}-{tag}.whl"
     records = []
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+
         def put(arcname: str, data: bytes) -> None:
             archive.writestr(arcname, data)
             records.append(f"{arcname},{_record_hash(data)},{len(data)}")
@@ -128,9 +130,11 @@ def network_isolation() -> list[str]:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """No venv of ours on PATH or in the environment: the bundle must bring its own."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PIP_REQUIRE_VIRTUALENV")
-           and not k.startswith("PIP_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PIP_REQUIRE_VIRTUALENV") and not k.startswith("PIP_")
+    }
     env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
     env.update(extra)
     return env
@@ -138,8 +142,10 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def find_python311() -> str:
     for candidate in ("/usr/bin/python3.11", "/usr/local/bin/python3.11"):
-        if Path(candidate).exists() and subprocess.run([candidate, "-c", "import venv, ensurepip"],
-                                                       capture_output=True).returncode == 0:
+        if (
+            Path(candidate).exists()
+            and subprocess.run([candidate, "-c", "import venv, ensurepip"], capture_output=True).returncode == 0
+        ):
             return candidate
     return str(Path(sys.base_prefix) / "bin" / "python3.11")
 
@@ -148,8 +154,9 @@ def find_python311() -> str:
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
-    result = subprocess.run([*autograder_command(), "gradescope", "--out", str(out)], capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [*autograder_command(), "gradescope", "--out", str(out)], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return out
 
@@ -175,14 +182,28 @@ def installed(bundle, tmp_path_factory, request) -> Path:
     for name, version in constraints_of(source).items():
         repack_wheel(name, version, wheels)
     repacked = time.monotonic()
-    env = clean_env(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels), AUTOGRADER_NO_APT="1",
-                    AUTOGRADER_PYTHON=find_python311(), HOME=str(base), PIP_NO_CACHE_DIR="1")
-    result = subprocess.run([*network_isolation(), "bash", str(source / "setup.sh")], cwd=source, env=env,
-                            capture_output=True, text=True, timeout=1800)
+    env = clean_env(
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(wheels),
+        AUTOGRADER_NO_APT="1",
+        AUTOGRADER_PYTHON=find_python311(),
+        HOME=str(base),
+        PIP_NO_CACHE_DIR="1",
+    )
+    result = subprocess.run(
+        [*network_isolation(), "bash", str(source / "setup.sh")],
+        cwd=source,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert result.returncode == 0, f"setup.sh failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     assert "selftest: the reference solution scores 100 / 100" in result.stdout, result.stdout[-3000:]
-    print(f"\nbundle install: wheels repacked in {repacked - started:.0f} s, setup.sh took "
-          f"{time.monotonic() - repacked:.0f} s")
+    print(
+        f"\nbundle install: wheels repacked in {repacked - started:.0f} s, setup.sh took "
+        f"{time.monotonic() - repacked:.0f} s"
+    )
     return root
 
 
@@ -199,8 +220,14 @@ def run_autograder(root: Path, submission_files: dict[str, Path | bytes] | None 
         else:
             shutil.copyfile(content, target)
     shutil.rmtree(root / "results", ignore_errors=True)
-    result = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True,
-                            timeout=900, env=clean_env(GRADESCOPE_ROOT=str(root), **env))
+    result = subprocess.run(
+        [str(root / "run_autograder")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=clean_env(GRADESCOPE_ROOT=str(root), **env),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     validate(results)
@@ -210,7 +237,8 @@ def run_autograder(root: Path, submission_files: dict[str, Path | bytes] | None 
 
 def modules(kind: str, folder: str = "layers/") -> dict[str, bytes]:
     source = {"good": paths.SOLUTION_LAYERS_DIR, "stubs": paths.ASSIGNMENT_DIR / "layers"}[
-        "stubs" if kind == "stubs" else "good"]
+        "stubs" if kind == "stubs" else "good"
+    ]
     files = {f"{folder}{m}": (source / m).read_bytes() for m in paths.STUDENT_MODULES}
     if kind == "buggy":
         conv = files[f"{folder}conv.py"].decode()
@@ -233,9 +261,21 @@ def test_bundle_holds_what_the_grader_needs_and_nothing_else(bundle):
     with zipfile.ZipFile(bundle) as archive:
         infos = {i.filename: i for i in archive.infolist()}
     names = set(infos)
-    assert {"setup.sh", "run_autograder", "requirements.txt", "constraints.txt", "pyproject.toml",
-            "autograder/__init__.py", "autograder/grade.py", "autograder/rubric.toml", "autograder/isolation/worker.py",
-            "autograder/gradescope/run.py", "autograder/gradescope/__main__.py", "solutions/layers/conv.py", "solutions/layers/norm.py"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "requirements.txt",
+        "constraints.txt",
+        "pyproject.toml",
+        "autograder/__init__.py",
+        "autograder/grade.py",
+        "autograder/rubric.toml",
+        "autograder/isolation/worker.py",
+        "autograder/gradescope/run.py",
+        "autograder/gradescope/__main__.py",
+        "solutions/layers/conv.py",
+        "solutions/layers/norm.py",
+    } <= names
     given = {f"solutions/layers/{p.name}" for p in paths.SOLUTION_LAYERS_DIR.glob("*.py")}
     assert given <= names
     notebooks = {f"assignment/{p.name}" for p in paths.ASSIGNMENT_DIR.glob("*.ipynb")}
@@ -251,8 +291,9 @@ def test_bundle_holds_what_the_grader_needs_and_nothing_else(bundle):
 
 def test_bundle_pins_exactly_the_project_dependencies(bundle):
     with zipfile.ZipFile(bundle) as archive:
-        requirements = [line for line in archive.read("requirements.txt").decode().splitlines()
-                        if line and not line.startswith("#")]
+        requirements = [
+            line for line in archive.read("requirements.txt").decode().splitlines() if line and not line.startswith("#")
+        ]
         constraints = archive.read("constraints.txt").decode()
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
     assert set(requirements) <= set(pyproject["project"]["dependencies"])  # the pins, as they are
@@ -266,8 +307,9 @@ def test_bundle_pins_exactly_the_project_dependencies(bundle):
 
 def test_bundle_is_reproducible(bundle, tmp_path):
     again = tmp_path / "again.zip"
-    subprocess.run([*autograder_command(), "gradescope", "--out", str(again)], check=True, capture_output=True,
-                   timeout=300)
+    subprocess.run(
+        [*autograder_command(), "gradescope", "--out", str(again)], check=True, capture_output=True, timeout=300
+    )
     assert again.read_bytes() == bundle.read_bytes()
 
 
@@ -283,8 +325,13 @@ def test_setup_script_downloads_nothing_but_packages(bundle):
 # ---------------------------------------------------------------- the install
 def test_setup_installs_exactly_the_pinned_packages(installed):
     venv_python = installed / "source" / "venv" / "bin" / "python"
-    frozen = subprocess.run([str(venv_python), "-m", "pip", "list", "--format=json"], capture_output=True,
-                            text=True, check=True, env=clean_env()).stdout
+    frozen = subprocess.run(
+        [str(venv_python), "-m", "pip", "list", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=clean_env(),
+    ).stdout
     have = {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(frozen)}
     wanted = constraints_of(installed / "source")
     missing = {n: v for n, v in wanted.items() if have.get(n) != v}
@@ -296,15 +343,17 @@ def test_setup_installs_exactly_the_pinned_packages(installed):
 def test_good_tarball_and_unpacked_folder_score_full_marks(installed, tmp_path):
     files = modules("good")
     notebooks = {f"{p.name}": p.read_bytes() for p in paths.ASSIGNMENT_DIR.glob("*.ipynb")}
-    packed = run_autograder(installed, {"jdoe_submission.tar.gz": tarball({**files, **notebooks},
-                                                                          tmp_path / "a.tar.gz")})
+    packed = run_autograder(
+        installed, {"jdoe_submission.tar.gz": tarball({**files, **notebooks}, tmp_path / "a.tar.gz")}
+    )
     unpacked = run_autograder(installed, {**files, **notebooks})
     for results in (packed, unpacked):
         assert results["score"] == 100, results["output"]
         assert results["extra_data"]["max_score"] == 100
         assert results["extra_data"]["sandbox"] == "bubblewrap", results["_stdout"]
-        failed = [t["name"] for t in results["tests"] if t["status"] != "passed" and
-                  not t["name"].startswith("notebooks:")]
+        failed = [
+            t["name"] for t in results["tests"] if t["status"] != "passed" and not t["name"].startswith("notebooks:")
+        ]
         assert not failed
     assert [t["name"] for t in packed["tests"]] == [t["name"] for t in unpacked["tests"]]
 
@@ -362,18 +411,33 @@ def test_visibility_follows_the_rubric(installed):
 
 def test_gradescope_visibility_keys_override_the_plain_ones():
     rubric = load_rubric()
-    feedback = {**rubric.feedback, "gradescope_case_visibility": "after_published",
-                "gradescope_summary_visibility": "visible"}
+    feedback = {
+        **rubric.feedback,
+        "gradescope_case_visibility": "after_published",
+        "gradescope_summary_visibility": "visible",
+    }
     from dataclasses import replace
 
     changed = gradescope_rubric(replace(rubric, feedback=feedback))
     assert changed.feedback["case_visibility"] == "after_published"
     assert changed.feedback["summary_visibility"] == "visible"
-    results = {"score": 3.0, "max_score": 10.0, "output": "WEAK ISOLATION: secret\nnote for you",
-               "tests": [{"name": "f: a", "score": 3.0, "max_score": 5.0, "status": "passed", "output": "",
-                          "visibility": "after_published"},
-                         {"name": "f: b", "score": 0.0, "max_score": 5.0, "status": "failed", "output": "",
-                          "visibility": "visible"}], "extra_data": {}}
+    results = {
+        "score": 3.0,
+        "max_score": 10.0,
+        "output": "WEAK ISOLATION: secret\nnote for you",
+        "tests": [
+            {
+                "name": "f: a",
+                "score": 3.0,
+                "max_score": 5.0,
+                "status": "passed",
+                "output": "",
+                "visibility": "after_published",
+            },
+            {"name": "f: b", "score": 0.0, "max_score": 5.0, "status": "failed", "output": "", "visibility": "visible"},
+        ],
+        "extra_data": {},
+    }
     converted, instructor_only = for_gradescope(results, ["graded x"])
     validate(converted)
     assert instructor_only == ["WEAK ISOLATION: secret"]

@@ -69,11 +69,7 @@ def layernorm(x, eps=1e-5):
 def layernorm_backward(dout, x, eps=1e-5):
     std = np.sqrt(x.var(axis=1, keepdims=True) + eps)
     xhat = (x - x.mean(axis=1, keepdims=True)) / std
-    return (
-        dout
-        - dout.mean(axis=1, keepdims=True)
-        - xhat * np.mean(dout * xhat, axis=1, keepdims=True)
-    ) / std
+    return (dout - dout.mean(axis=1, keepdims=True) - xhat * np.mean(dout * xhat, axis=1, keepdims=True)) / std
 
 
 def batchnorm(x, gamma, beta, eps=1e-5):
@@ -286,9 +282,7 @@ def test_batchnorm_missing_term_fails():
     inputs = {"x": x, "gamma": gamma, "beta": beta}
     good = gc.check_gradients(batchnorm, inputs, {"x": batchnorm_backward_dx(dout, x, gamma)}, dout)
     assert good.passed, str(good)
-    bad = gc.check_gradients(
-        batchnorm, inputs, {"x": batchnorm_backward_dx(dout, x, gamma, drop_mean_term=True)}, dout
-    )
+    bad = gc.check_gradients(batchnorm, inputs, {"x": batchnorm_backward_dx(dout, x, gamma, drop_mean_term=True)}, dout)
     assert not bad.passed and bad["x"].elementwise.error > 1e-2
 
 
@@ -323,8 +317,9 @@ def test_float32_analytic_gradient_is_a_dtype_failure():
 
 def sparse_check(f, x, analytic, num_checks, seed):
     """check_gradients' sparse check alone: ``num_checks`` random coordinates of x, no projection."""
-    return gc.check_gradients(f, {"x": x}, {"x": analytic}, max_full_size=0, num_checks=num_checks,
-                              projection=False, seed=seed)["x"]
+    return gc.check_gradients(
+        f, {"x": x}, {"x": analytic}, max_full_size=0, num_checks=num_checks, projection=False, seed=seed
+    )["x"]
 
 
 def test_sparse_check_finds_a_systematic_error_for_every_seed():
@@ -482,8 +477,7 @@ def test_compare_arrays_reports_the_worst_element():
     assert result.actual_value == 31.5 and result.expected_value == 21.0
     assert abs(result.error - 0.5) < 1e-12
     assert str(result) == (
-        "out: error 5.0e-01 > 1e-07 at index (1, 2, 0): actual 31.5, expected 21 "
-        "(2 of 24 elements outside tolerance)"
+        "out: error 5.0e-01 > 1e-07 at index (1, 2, 0): actual 31.5, expected 21 (2 of 24 elements outside tolerance)"
     )
 
 
@@ -499,14 +493,15 @@ def test_compare_arrays_uses_atol_for_elements_near_zero():
 def test_compare_arrays_reports_shape_dtype_type_and_nonfinite_as_data():
     expected = np.zeros((2, 3))
     shape = gc.compare_arrays(np.zeros((3, 2)), expected, name="out")
-    assert (shape.passed, shape.problem, shape.actual_shape, shape.expected_shape) == (
-        False, "shape", (3, 2), (2, 3)
-    )
+    assert (shape.passed, shape.problem, shape.actual_shape, shape.expected_shape) == (False, "shape", (3, 2), (2, 3))
     assert str(shape) == "out: actual has shape (3, 2), expected has shape (2, 3)"
 
     dtype = gc.compare_arrays(np.zeros((2, 3), dtype=np.float32), expected, name="out")
     assert (dtype.passed, dtype.problem, dtype.actual_dtype, dtype.expected_dtype) == (
-        False, "dtype", "float32", "float64"
+        False,
+        "dtype",
+        "float32",
+        "float64",
     )
     assert dtype.error == 0.0  # the values were still compared
 
@@ -523,7 +518,11 @@ def test_compare_arrays_reports_shape_dtype_type_and_nonfinite_as_data():
     actual[0, 1] = np.inf
     nan = gc.compare_arrays(actual, expected, name="out")
     assert (nan.passed, nan.problem, nan.nonfinite_side, nan.index, nan.mismatches) == (
-        False, "nonfinite", "actual", (0, 1), 2
+        False,
+        "nonfinite",
+        "actual",
+        (0, 1),
+        2,
     )
     assert nan.error == np.inf
     assert str(nan).startswith("out: actual not finite (NaN or inf) at index (0, 1)")
@@ -556,6 +555,7 @@ def _torch_battery(seed):
     float64, independent of anything in the module under test.
     """
     import torch  # a test dependency (pyproject [test]); never skipped
+
     torch.set_num_threads(1)  # tiny tensors: threads only add overhead
     F = torch.nn.functional
     rng = np.random.default_rng(seed)
@@ -567,22 +567,38 @@ def _torch_battery(seed):
         ("tanh", lambda x, w: torch.tanh(x @ w), dict(x=r(4, 5), w=r(5, 3))),
         ("softmax", lambda x: torch.softmax(3 * x, dim=1), dict(x=r(4, 6))),
         ("softmax loss", lambda x: F.cross_entropy(2 * x, labels), dict(x=r(5, 7))),
-        ("two-layer loss", lambda x, w1, w2: F.cross_entropy(torch.tanh(x @ w1) @ w2, labels),
-         dict(x=r(5, 4), w1=r(4, 6), w2=r(6, 7))),
+        (
+            "two-layer loss",
+            lambda x, w1, w2: F.cross_entropy(torch.tanh(x @ w1) @ w2, labels),
+            dict(x=r(5, 4), w1=r(4, 6), w2=r(6, 7)),
+        ),
         ("batchnorm", bn, dict(x=2 * r(6, 4) + 1, g=r(4), b=r(4))),
         ("batchnorm 5x+12", bn, dict(x=5 * r(6, 4) + 12, g=r(4), b=r(4))),
         ("spatial batchnorm", bn, dict(x=r(3, 4, 3, 3), g=r(4), b=r(4))),
         ("layernorm", lambda x, g, b: F.layer_norm(x, (5,), g, b, eps=1e-5), dict(x=r(4, 5), g=r(5), b=r(5))),
-        ("groupnorm", lambda x, g, b: F.group_norm(x, 2, g.reshape(-1), b.reshape(-1), eps=1e-5),
-         dict(x=r(2, 4, 3, 3), g=r(1, 4, 1, 1), b=r(1, 4, 1, 1))),
-        ("instancenorm", lambda x, g, b: F.instance_norm(x, weight=g, bias=b, eps=1e-5),
-         dict(x=r(2, 3, 4, 4), g=r(3), b=r(3))),
-        ("conv s1 p1", lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1),
-         dict(x=r(2, 3, 5, 5), w=r(4, 3, 3, 3), b=r(4))),
-        ("conv s2 p0", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=0),
-         dict(x=r(2, 3, 6, 7), w=r(2, 3, 3, 2), b=r(2))),
+        (
+            "groupnorm",
+            lambda x, g, b: F.group_norm(x, 2, g.reshape(-1), b.reshape(-1), eps=1e-5),
+            dict(x=r(2, 4, 3, 3), g=r(1, 4, 1, 1), b=r(1, 4, 1, 1)),
+        ),
+        (
+            "instancenorm",
+            lambda x, g, b: F.instance_norm(x, weight=g, bias=b, eps=1e-5),
+            dict(x=r(2, 3, 4, 4), g=r(3), b=r(3)),
+        ),
+        (
+            "conv s1 p1",
+            lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1),
+            dict(x=r(2, 3, 5, 5), w=r(4, 3, 3, 3), b=r(4)),
+        ),
+        (
+            "conv s2 p0",
+            lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=0),
+            dict(x=r(2, 3, 6, 7), w=r(2, 3, 3, 2), b=r(2)),
+        ),
     ]
     for name, forward, inputs in cases:
+
         def numpy_forward(*arrays, forward=forward):
             with torch.no_grad():
                 return forward(*[torch.from_numpy(a) for a in arrays]).numpy()
@@ -605,8 +621,10 @@ def test_measured_margin_of_correct_layers():
                 for comparison in (check.elementwise, check.projection):
                     if comparison.error > worst:
                         worst, where = comparison.error, f"{name} d{key}"
-    print(f"\ncorrect layers: worst error {worst:.1e} ({where}), "
-          f"{gc.DEFAULT_RTOL / worst:.0f}x below rtol {gc.DEFAULT_RTOL:.0e}")
+    print(
+        f"\ncorrect layers: worst error {worst:.1e} ({where}), "
+        f"{gc.DEFAULT_RTOL / worst:.0f}x below rtol {gc.DEFAULT_RTOL:.0e}"
+    )
     assert worst <= gc.DEFAULT_RTOL / 10
 
 
@@ -626,8 +644,10 @@ def test_measured_margin_of_wrong_gradients():
                     assert not check.elementwise.passed, f"{name} d{key} {kind}"
                     if check.elementwise.error < smallest:
                         smallest, where = check.elementwise.error, f"{name} d{key} {kind}"
-    print(f"\nwrong gradients: smallest error {smallest:.1e} ({where}), "
-          f"{smallest / gc.DEFAULT_RTOL:.0f}x above rtol {gc.DEFAULT_RTOL:.0e}")
+    print(
+        f"\nwrong gradients: smallest error {smallest:.1e} ({where}), "
+        f"{smallest / gc.DEFAULT_RTOL:.0f}x above rtol {gc.DEFAULT_RTOL:.0e}"
+    )
     assert smallest >= 1000 * gc.DEFAULT_RTOL
 
 
@@ -641,8 +661,10 @@ def test_measured_subtle_bug_eps_missing_in_batchnorm_backward_is_caught():
         check = gc.check_gradients(batchnorm, {"x": x, "gamma": gamma, "beta": beta}, {"x": dx}, dout)["x"]
         assert not check.elementwise.passed
         smallest = min(smallest, check.elementwise.error)
-    print(f"\neps missing in batchnorm backward: smallest error {smallest:.1e}, "
-          f"{smallest / gc.DEFAULT_RTOL:.0f}x above rtol")
+    print(
+        f"\neps missing in batchnorm backward: smallest error {smallest:.1e}, "
+        f"{smallest / gc.DEFAULT_RTOL:.0f}x above rtol"
+    )
 
 
 def test_measured_step_size_and_noise_model():
@@ -676,8 +698,10 @@ def test_measured_step_size_and_noise_model():
                         if error / model > worst_ratio:
                             worst_ratio, where = error / model, f"{name} d{key}"
     print("\nworst error / gradient scale: " + ", ".join(f"h={h:.0e}: {e:.1e}" for h, e in worst.items()))
-    print(f"noise model: actual error at most {worst_ratio:.2f} x the model ({where}); "
-          f"NOISE_FACTOR {gc.NOISE_FACTOR:.0f} leaves {gc.NOISE_FACTOR / worst_ratio:.0f}x")
+    print(
+        f"noise model: actual error at most {worst_ratio:.2f} x the model ({where}); "
+        f"NOISE_FACTOR {gc.NOISE_FACTOR:.0f} leaves {gc.NOISE_FACTOR / worst_ratio:.0f}x"
+    )
     assert worst[1e-5] < worst[1e-4] and worst[1e-5] < worst[1e-6]
     assert worst_ratio <= gc.NOISE_FACTOR / 10
 
@@ -699,6 +723,7 @@ def test_measured_compare_arrays_defaults():
     """Exact but differently computed results agree far inside COMPARE_RTOL;
     eps outside the square root of batch norm is far outside it."""
     import torch  # a test dependency (pyproject [test]); never skipped
+
     worst, smallest_bug = 0.0, np.inf
     for seed in range(5):
         rng = np.random.default_rng(seed)
@@ -723,9 +748,11 @@ def test_measured_compare_arrays_defaults():
         bug = gc.compare_arrays(gamma * xhat_bug + beta, out.detach().numpy())
         assert not bug.passed
         smallest_bug = min(smallest_bug, bug.error)
-    print(f"\ncompare_arrays: correct worst {worst:.1e} ({gc.COMPARE_RTOL / max(worst, 1e-300):.0e}x "
-          f"below rtol {gc.COMPARE_RTOL:.0e}); eps-outside-sqrt bug {smallest_bug:.1e} "
-          f"({smallest_bug / gc.COMPARE_RTOL:.0f}x above)")
+    print(
+        f"\ncompare_arrays: correct worst {worst:.1e} ({gc.COMPARE_RTOL / max(worst, 1e-300):.0e}x "
+        f"below rtol {gc.COMPARE_RTOL:.0e}); eps-outside-sqrt bug {smallest_bug:.1e} "
+        f"({smallest_bug / gc.COMPARE_RTOL:.0f}x above)"
+    )
     assert worst <= gc.COMPARE_RTOL / 1000
     assert smallest_bug >= 100 * gc.COMPARE_RTOL
 

@@ -15,6 +15,7 @@ command line, file by file:
   the hidden cases among them), nor the rubric's seed;
 - MANIFEST.sha256 lists every released file with its correct SHA-256.
 """
+
 from __future__ import annotations
 
 import ast
@@ -28,7 +29,6 @@ from pathlib import Path
 
 import pytest
 
-
 from autograder.release.stubs import find_regions, make_stub, solution_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,11 +38,17 @@ TEMPLATES = AUTOGRADER / "handout"
 
 CONV_FUNCTIONS = ("conv_forward_naive", "conv_backward_naive", "conv_forward_fast", "conv_backward_fast")
 NORM_FUNCTIONS = (
-    "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
-    "spatial_batchnorm_forward", "spatial_batchnorm_backward",
-    "layernorm_forward", "layernorm_backward",
-    "spatial_groupnorm_forward", "spatial_groupnorm_backward",
-    "instancenorm_forward", "instancenorm_backward",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+    "layernorm_forward",
+    "layernorm_backward",
+    "spatial_groupnorm_forward",
+    "spatial_groupnorm_backward",
+    "instancenorm_forward",
+    "instancenorm_backward",
 )
 
 
@@ -115,8 +121,9 @@ def secret_solution_lines() -> dict[str, set[str]]:
 
 def grader_files() -> list[Path]:
     """Every file of the grader package except the student templates in autograder/handout/."""
-    return sorted(p for p in AUTOGRADER.rglob("*")
-                  if p.is_file() and TEMPLATES not in p.parents and "__pycache__" not in p.parts)
+    return sorted(
+        p for p in AUTOGRADER.rglob("*") if p.is_file() and TEMPLATES not in p.parents and "__pycache__" not in p.parts
+    )
 
 
 def secret_grader_files() -> list[Path]:
@@ -153,8 +160,16 @@ def test_handout_holds_exactly_the_released_files(handout):
 
 def test_handout_has_the_issue_files(handout):
     files = set(released_files(handout))
-    for name in ("collate.sh", "README.md", "requirements.txt", "MANIFEST.sha256",
-                 "layers/conv.py", "layers/norm.py", "layers/gradient_check.py", "layers/selfcheck.py"):
+    for name in (
+        "collate.sh",
+        "README.md",
+        "requirements.txt",
+        "MANIFEST.sha256",
+        "layers/conv.py",
+        "layers/norm.py",
+        "layers/gradient_check.py",
+        "layers/selfcheck.py",
+    ):
         assert name in files, f"the handout lacks {name}"
     assert os.access(handout / "collate.sh", os.X_OK)
     notebooks = [name for name in files if name.endswith(".ipynb") and "/" not in name]
@@ -197,8 +212,9 @@ def grader_leaks(root: Path) -> list[str]:
 
 def test_no_line_of_any_solution_region_is_released(handout):
     secrets = secret_solution_lines()
-    assert secrets["solutions/layers/conv.py"] and secrets["solutions/layers/norm.py"], \
+    assert secrets["solutions/layers/conv.py"] and secrets["solutions/layers/norm.py"], (
         "the reference modules have no solution regions: nothing to prove"
+    )
     leaks = solution_leaks(handout)
     assert not leaks, "solution lines in the handout:\n" + "\n".join(leaks)
 
@@ -227,9 +243,11 @@ def test_no_solution_or_hidden_test_marker_is_released(handout):
 
 
 def test_no_reference_module_is_released(handout):
-    references = {hashlib.sha256(p.read_bytes()).hexdigest(): p.name
-                  for p in (SOLUTIONS / "layers").glob("*.py")
-                  if find_regions(p.read_text(encoding="utf-8"), str(p))}
+    references = {
+        hashlib.sha256(p.read_bytes()).hexdigest(): p.name
+        for p in (SOLUTIONS / "layers").glob("*.py")
+        if find_regions(p.read_text(encoding="utf-8"), str(p))
+    }
     for name in released_files(handout):
         digest = hashlib.sha256((handout / name).read_bytes()).hexdigest()
         assert digest not in references, f"{name} is the reference {references.get(digest)}"
@@ -241,8 +259,11 @@ def test_every_student_function_is_a_stub(handout, module, functions):
     defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
     for name in functions:
         assert name in defined, f"layers/{module} lacks {name}"
-        raises = [node for node in ast.walk(defined[name]) if isinstance(node, ast.Raise)
-                  and "NotImplementedError" in ast.unparse(node)]
+        raises = [
+            node
+            for node in ast.walk(defined[name])
+            if isinstance(node, ast.Raise) and "NotImplementedError" in ast.unparse(node)
+        ]
         assert raises, f"{name} in the handout does not raise NotImplementedError"
 
 
@@ -283,8 +304,9 @@ def test_the_rubric_seed_is_not_released(handout):
         return
     seed = str(tomllib.loads(rubric.read_text(encoding="utf-8"))["seed"])
     for name in released_files(handout):
-        assert seed not in (handout / name).read_text(encoding="utf-8", errors="replace"), \
+        assert seed not in (handout / name).read_text(encoding="utf-8", errors="replace"), (
             f"{name} contains the rubric's seed {seed}"
+        )
 
 
 # ---------------------------------------------------------- student environment
@@ -309,8 +331,14 @@ def test_requirements_pin_the_kit_versions_and_nothing_of_the_grader():
 
 def test_readme_covers_setup_code_checks_and_submission():
     readme = (TEMPLATES / "README.md").read_text(encoding="utf-8")
-    for needle in ("pip install -r requirements.txt", "layers/conv.py", "layers/norm.py",
-                   "python -m layers.selfcheck", "bash collate.sh", "_submission.tar.gz"):
+    for needle in (
+        "pip install -r requirements.txt",
+        "layers/conv.py",
+        "layers/norm.py",
+        "python -m layers.selfcheck",
+        "bash collate.sh",
+        "_submission.tar.gz",
+    ):
         assert needle in readme, needle
 
 
@@ -324,25 +352,42 @@ def test_readme_states_the_python_versions_the_pins_support():
     # What a student on 3.10 sees, and what to do about it.
     assert "No matching distribution found for numpy==" in student and "python3.12 -m venv .venv" in student
     assert "3.10 or older" in kit
-    numpy_pin = next(dep for dep in tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-                     ["project"]["dependencies"] if dep.startswith("numpy=="))
+    numpy_pin = next(
+        dep
+        for dep in tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+        if dep.startswith("numpy==")
+    )
     assert numpy_pin in student
 
 
 def test_readme_gives_the_notebook_order_colab_and_how_vectorization_is_checked(released_handout):
     readme = (TEMPLATES / "README.md").read_text(encoding="utf-8")
-    order = ["ConvolutionalLayers.ipynb", "BatchNormalization.ipynb", "LayerGroupInstanceNorm.ipynb",
-             "DigitsExperiments.ipynb"]
+    order = [
+        "ConvolutionalLayers.ipynb",
+        "BatchNormalization.ipynb",
+        "LayerGroupInstanceNorm.ipynb",
+        "DigitsExperiments.ipynb",
+    ]
     assert sorted(order) == sorted(p.name for p in released_handout.glob("*.ipynb"))
     section = readme.split("## 3. The notebooks, in this order")[1].split("## 4.")[0]
     positions = [section.index(f"`{name}`") for name in order]
     assert positions == sorted(positions)
     assert "conv_forward_fast" in section  # why BatchNormalization comes after the convolution
     colab = readme.split("## 6. Working on Google Colab")[1]
-    for needle in ("do **not** run\n`pip install -r requirements.txt`", "Run its first cell", "File > Save",
-                   "bash collate.sh YOUR_ID", "in place\nof the old one"):
+    for needle in (
+        "do **not** run\n`pip install -r requirements.txt`",
+        "Run its first cell",
+        "File > Save",
+        "bash collate.sh YOUR_ID",
+        "in place\nof the old one",
+    ):
         assert needle in colab, needle
     vectorized = readme.split('### What "vectorized" means, and how it is checked')[1].split("## 5.")[0]
-    for needle in ("N (the batch size), H' or W'", "Loops over F, C, HH or WW", "not by timing",
-                   "(1x, 2x, 4x)", "`python -m layers.selfcheck`\nruns the same check"):
+    for needle in (
+        "N (the batch size), H' or W'",
+        "Loops over F, C, HH or WW",
+        "not by timing",
+        "(1x, 2x, 4x)",
+        "`python -m layers.selfcheck`\nruns the same check",
+    ):
         assert needle in vectorized, needle

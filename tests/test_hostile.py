@@ -27,6 +27,7 @@ Cases that need the grader's per-child user ids (it runs as root, as in CI)
 are skipped otherwise, and so is the process batch: without root the fallback
 gives student code the grader's own user.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,11 +83,17 @@ def autograder_command() -> list[str]:
 def short_rubric(path: Path) -> Path:
     """The shipped rubric with short limits and a smaller plan (fewer calls, same checks)."""
     text = (paths.RUBRIC_FILE).read_text(encoding="utf-8")
-    for key, value in (("call_seconds", CALL_SECONDS), ("submission_seconds", SANDBOX_SECONDS),
-                       ("memory_mb", MEMORY_MB), ("cpu_seconds", 60), ("file_mb", FILE_MB),
-                       # Not root, the count is the grader's user's, already high: the rubric's.
-                       ("processes", PROCESSES if ROOT else 256),
-                       ("numerical_directions", 1), ("numerical_cases", 1)):
+    for key, value in (
+        ("call_seconds", CALL_SECONDS),
+        ("submission_seconds", SANDBOX_SECONDS),
+        ("memory_mb", MEMORY_MB),
+        ("cpu_seconds", 60),
+        ("file_mb", FILE_MB),
+        # Not root, the count is the grader's user's, already high: the rubric's.
+        ("processes", PROCESSES if ROOT else 256),
+        ("numerical_directions", 1),
+        ("numerical_cases", 1),
+    ):
         text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
         assert count == 1, key
     path.write_text(text, encoding="utf-8")
@@ -95,8 +102,13 @@ def short_rubric(path: Path) -> Path:
 
 def secrets() -> tuple[list[str], list[str]]:
     """Paths of what students must never see, and strings found only in those files."""
-    files = [paths.SOLUTION_LAYERS_DIR / "conv.py", paths.SOLUTION_LAYERS_DIR / "norm.py", paths.RUBRIC_FILE,
-             paths.PACKAGE_DIR / "checks" / "cases.py", paths.PACKAGE_DIR / "paths.py"]
+    files = [
+        paths.SOLUTION_LAYERS_DIR / "conv.py",
+        paths.SOLUTION_LAYERS_DIR / "norm.py",
+        paths.RUBRIC_FILE,
+        paths.PACKAGE_DIR / "checks" / "cases.py",
+        paths.PACKAGE_DIR / "paths.py",
+    ]
     markers = []
     for module in ("conv.py", "norm.py"):
         lines = sorted(solution_lines((paths.SOLUTION_LAYERS_DIR / module).read_text(encoding="utf-8")), key=len)
@@ -194,16 +206,27 @@ def run_batch(root: Path, cases: list[Case], mode: str, goods=GOOD, jobs: int = 
     out = root / "out"
     listener = Listener()
     secret_paths, markers = secrets()
-    env = Env(token=uuid.uuid4().hex[:12], out_dir=out, victim=goods[0], secrets=secret_paths, markers=markers,
-              listener_port=listener.port)
+    env = Env(
+        token=uuid.uuid4().hex[:12],
+        out_dir=out,
+        victim=goods[0],
+        secrets=secret_paths,
+        markers=markers,
+        listener_port=listener.port,
+    )
     built: dict[str, Path] = {}
     for name in goods:
         built[name] = good(root / "subs" / name)
     for case in cases:
         built[case.name] = case.make(env, root / "subs" / case.name)
     # Good submissions first, in the middle and last: hostile ones on both sides of each.
-    order = [goods[0]] + [c.name for c in cases[: len(cases) // 2]] + list(goods[1:-1]) + \
-        [c.name for c in cases[len(cases) // 2:]] + list(goods[-1:])
+    order = (
+        [goods[0]]
+        + [c.name for c in cases[: len(cases) // 2]]
+        + list(goods[1:-1])
+        + [c.name for c in cases[len(cases) // 2 :]]
+        + list(goods[-1:])
+    )
     before = {name: copy_tree_bytes(path if path.is_dir() else path.parent) for name, path in built.items()}
     canaries = sorted({c for name, path in built.items() for c in env.canaries(path if path.is_dir() else path.parent)})
     grader_tmp = root / "grader-tmp"
@@ -212,8 +235,17 @@ def run_batch(root: Path, cases: list[Case], mode: str, goods=GOOD, jobs: int = 
     environment.pop("AUTOGRADER_SANDBOX", None)
     if mode == "process":
         environment["AUTOGRADER_SANDBOX"] = "process"
-    command = [*autograder_command(), "grade", *[str(built[n]) for n in order], "--out", str(out), "--jobs",
-               str(jobs), "--rubric", str(short_rubric(root / "rubric.toml"))]
+    command = [
+        *autograder_command(),
+        "grade",
+        *[str(built[n]) for n in order],
+        "--out",
+        str(out),
+        "--jobs",
+        str(jobs),
+        "--rubric",
+        str(short_rubric(root / "rubric.toml")),
+    ]
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
     peak = [0.0]
@@ -242,11 +274,21 @@ def run_batch(root: Path, cases: list[Case], mode: str, goods=GOOD, jobs: int = 
             pass
     leftovers = [str(p) for p in grader_tmp.rglob("*")] + [str(p) for p in out.rglob("*.tmp")]
     return Batch(
-        mode=mode, returncode=process.returncode, elapsed=elapsed, stdout=stdout.decode("utf-8", "replace"),
-        stderr=stderr.decode("utf-8", "replace"), out=out, results=results, peak_mb=peak[0],
-        survivors=survivors(env), canaries=[c for c in canaries if os.path.lexists(c)],
+        mode=mode,
+        returncode=process.returncode,
+        elapsed=elapsed,
+        stdout=stdout.decode("utf-8", "replace"),
+        stderr=stderr.decode("utf-8", "replace"),
+        out=out,
+        results=results,
+        peak_mb=peak[0],
+        survivors=survivors(env),
+        canaries=[c for c in canaries if os.path.lexists(c)],
         changed_sources=[n for n, p in built.items() if copy_tree_bytes(p if p.is_dir() else p.parent) != before[n]],
-        connections=listener.connections, leftovers=leftovers, env=env)
+        connections=listener.connections,
+        leftovers=leftovers,
+        env=env,
+    )
 
 
 def comparable(results: dict) -> dict:
@@ -261,17 +303,18 @@ def comparable(results: dict) -> dict:
 
 # -- the batches ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def batches(tmp_path_factory) -> dict[str, Future]:
     """The three batches, run side by side (most of their time is spent waiting on time limits)."""
     pool = ThreadPoolExecutor(max_workers=3)
     futures = {"alone": pool.submit(run_batch, tmp_path_factory.mktemp("alone"), [], "bubblewrap", GOOD, 1)}
     if ROOT:
-        futures["process"] = pool.submit(run_batch, tmp_path_factory.mktemp("process"), PROCESS_CASES, "process",
-                                         GOOD, 1)
+        futures["process"] = pool.submit(
+            run_batch, tmp_path_factory.mktemp("process"), PROCESS_CASES, "process", GOOD, 1
+        )
     if detect_sandbox().mode == "bubblewrap":
-        futures["bubblewrap"] = pool.submit(run_batch, tmp_path_factory.mktemp("bwrap"), BUBBLEWRAP_CASES,
-                                            "bubblewrap")
+        futures["bubblewrap"] = pool.submit(run_batch, tmp_path_factory.mktemp("bwrap"), BUBBLEWRAP_CASES, "bubblewrap")
     yield futures
     pool.shutdown(wait=True)
 
@@ -292,8 +335,10 @@ def bubblewrap_batch(batches) -> Batch:
 @pytest.fixture(scope="module")
 def process_batch(batches) -> Batch:
     if not ROOT:
-        pytest.skip("the process fallback without root gives student code the grader's own user: kill(-1) "
-                    "would end this test run")
+        pytest.skip(
+            "the process fallback without root gives student code the grader's own user: kill(-1) "
+            "would end this test run"
+        )
     return batches["process"].result()
 
 
@@ -341,6 +386,7 @@ def check_case(batch: Batch, case: Case) -> None:
 
 # -- the tests -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", BUBBLEWRAP_CASES, ids=lambda c: c.name)
 def test_hostile_submission_in_bubblewrap(case: Case, bubblewrap_batch: Batch, alone: Batch):
     check_batch(bubblewrap_batch, alone)
@@ -372,8 +418,10 @@ def test_bubblewrap_shows_nothing_secret(bubblewrap_batch: Batch):
 def test_writes_outside_reach_nothing(bubblewrap_batch: Batch, batches):
     """What the write probe managed to write lies inside its sandbox (bubblewrap) or was removed (process)."""
     checked = [bubblewrap_batch] + ([batches["process"].result()] if "process" in batches else [])
-    private = {"bubblewrap": ("/tmp/", "/out/"),  # its own tmpfs and output folder
-               "process": ("/tmp/", "/var/tmp/", "/dev/shm/")}  # deleted when the child ends
+    private = {
+        "bubblewrap": ("/tmp/", "/out/"),  # its own tmpfs and output folder
+        "process": ("/tmp/", "/var/tmp/", "/dev/shm/"),
+    }  # deleted when the child ends
     for batch in checked:
         text = "\n".join(t["output"] for t in batch.results["write_outside"]["tests"])
         wrote = json.loads(re.search(r"WROTE:(\[.*?\])", text).group(1))
@@ -388,21 +436,32 @@ def test_grader_memory_stays_small(bubblewrap_batch: Batch):
 
 
 def test_bubblewrap_mounts_only_what_the_worker_needs(tmp_path):
-    sandbox = Sandbox("bubblewrap", bwrap="/usr/bin/bwrap", uid_per_child=True,
-                      read_only_paths=("/opt/python", str(paths.REPO_ROOT)))
+    sandbox = Sandbox(
+        "bubblewrap", bwrap="/usr/bin/bwrap", uid_per_child=True, read_only_paths=("/opt/python", str(paths.REPO_ROOT))
+    )
     code, job, out = tmp_path / "code", tmp_path / "job", tmp_path / "out"
     argv = sandbox.command(code, job, out, "{}", uid=65123)
     binds = [(argv[i], argv[i + 1], argv[i + 2]) for i in range(len(argv) - 2) if argv[i] in ("--ro-bind", "--bind")]
     sources = {source for _, source, _ in binds}
-    assert sources <= {"/usr", "/bin", "/lib", "/lib64", "/sbin", "/opt/python", str(paths.REPO_ROOT), str(code), str(job), str(out),
-                       str(Path(paths.PACKAGE_DIR) / "isolation" / "worker.py")}
+    assert sources <= {
+        "/usr",
+        "/bin",
+        "/lib",
+        "/lib64",
+        "/sbin",
+        "/opt/python",
+        str(paths.REPO_ROOT),
+        str(code),
+        str(job),
+        str(out),
+        str(Path(paths.PACKAGE_DIR) / "isolation" / "worker.py"),
+    }
     assert [kind for kind, source, _ in binds if source == str(out)] == ["--bind"]  # the only writable one
     assert all(kind == "--ro-bind" for kind, source, _ in binds if source != str(out))
     # A mounted folder holding the grader's package or the solutions gets an empty folder over them.
     hidden = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == "--tmpfs"]
     assert str(paths.PACKAGE_DIR) in hidden and str(paths.SOLUTIONS_DIR) in hidden
-    for flag in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent", "--new-session",
-                 "--clearenv"):
+    for flag in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent", "--new-session", "--clearenv"):
         assert flag in argv
     assert "--reuid=65123" in argv and "--no-new-privs" in argv and "--bounding-set=-all" in argv
 
@@ -414,8 +473,9 @@ def test_killed_mid_batch_keeps_finished_results_and_rerun_skips_them(tmp_path):
     command = [*autograder_command(), "grade", *map(str, subs), "--out", str(out), "--rubric", str(rubric)]
     environment = dict(os.environ, TMPDIR=str(tmp_path))
     environment.pop("AUTOGRADER_SANDBOX", None)
-    process = subprocess.Popen(command + ["--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env=environment)
+    process = subprocess.Popen(
+        command + ["--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment
+    )
     deadline = time.monotonic() + 180
     while len(list(out.glob("*/results.json"))) < 2 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -442,8 +502,9 @@ def test_killed_mid_batch_keeps_finished_results_and_rerun_skips_them(tmp_path):
     assert not list(out.rglob("*.tmp"))
     rows = (out / "grades.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:5]] == [f"student{i}" for i in range(4)]
-    forced = subprocess.run(command + ["--jobs", "2", "--force"], capture_output=True, text=True, env=environment,
-                            timeout=300)
+    forced = subprocess.run(
+        command + ["--jobs", "2", "--force"], capture_output=True, text=True, env=environment, timeout=300
+    )
     assert forced.returncode == 0, forced.stderr[-2000:]
     for name, path in finished.items():
         assert path.stat().st_ino != stamps[name][0], f"--force did not grade {name} again"

@@ -4,17 +4,19 @@ Not failed tests on Gradescope, and not in the class summary's failure
 ranking, which ranks by points lost. Checked on results made here and on a
 real `autograder grade` of the reference with untouched notebooks.
 """
+
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
 
+from conftest import autograder_command
+
 from autograder import paths
 from autograder.gradescope.run import for_gradescope
 from autograder.reports.results import TestResult
 from autograder.reports.summary import analyse, terminal_text
-from conftest import autograder_command
 
 
 def a_test(function: str, check: str, score: float, maximum: float, output: str = "") -> dict:
@@ -27,16 +29,26 @@ NOTEBOOK = "notebooks: ConvolutionalLayers.ipynb run, saved and completed"
 
 
 def results(score: float, tests: list[dict]) -> dict:
-    return {"score": score, "max_score": 10.0, "output": "", "tests": tests,
-            "extra_data": {"submission": "s", "seed": None}}
+    return {
+        "score": score,
+        "max_score": 10.0,
+        "output": "",
+        "tests": tests,
+        "extra_data": {"submission": "s", "seed": None},
+    }
 
 
 def submission(cheap_lost: float, dear_lost: float, notebook_done: bool) -> dict:
     tests = [
         a_test("layernorm_forward", "leaves its inputs unchanged", 1 - cheap_lost, 1.0),
         a_test("conv_backward_naive", "gradients match the reference", 9 - dear_lost, 9.0),
-        a_test("notebooks", "ConvolutionalLayers.ipynb run, saved and completed", 0.0, 0.0,
-               "ok: run" if notebook_done else "- has NOT BEEN RUN"),
+        a_test(
+            "notebooks",
+            "ConvolutionalLayers.ipynb run, saved and completed",
+            0.0,
+            0.0,
+            "ok: run" if notebook_done else "- has NOT BEEN RUN",
+        ),
     ]
     return results(10 - cheap_lost - dear_lost, tests)
 
@@ -56,8 +68,10 @@ def test_summary_ranks_by_points_lost_and_lists_zero_point_reports_apart():
 
 def test_gradescope_shows_zero_point_reports_as_information_not_failed_tests():
     converted, _ = for_gradescope(submission(0, 0, False), [])
-    assert [t["name"] for t in converted["tests"]] == ["layernorm_forward: leaves its inputs unchanged",
-                                                       "conv_backward_naive: gradients match the reference"]
+    assert [t["name"] for t in converted["tests"]] == [
+        "layernorm_forward: leaves its inputs unchanged",
+        "conv_backward_naive: gradients match the reference",
+    ]
     assert all(t["status"] == "passed" for t in converted["tests"])
     output = converted["output"]
     assert "Information (0 points, not part of your score):" in output
@@ -81,8 +95,9 @@ def test_real_grading_of_the_reference_has_nothing_failed_to_report(tmp_path):
     for notebook in paths.ASSIGNMENT_DIR.glob("*.ipynb"):  # as released: not run, stubs untouched
         shutil.copyfile(notebook, folder / notebook.name)
     out = tmp_path / "graded"
-    done = subprocess.run([*autograder_command(), "grade", str(folder), "--out", str(out)],
-                          capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [*autograder_command(), "grade", str(folder), "--out", str(out)], capture_output=True, text=True, timeout=1800
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     graded = json.loads((out / "reference" / "results.json").read_text(encoding="utf-8"))
     assert graded["score"] == graded["max_score"]

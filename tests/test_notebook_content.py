@@ -6,6 +6,7 @@ that must match what the checks print, and the example figures in docs/.
 The figures themselves are rendered and checked in test_notebooks.py, where
 every source notebook is executed once.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,15 +53,19 @@ def drive(tmp_path_factory) -> Path:
 
 def run_locator(name: str, cwd: Path, env: dict[str, str] | None = None):
     """Run only the notebook's locator cell and `import layers`, with the kernel started in cwd."""
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(locator_source(name)),
-        nbformat.v4.new_code_cell("import os, layers\nprint(os.getcwd())\nprint(layers.__file__)"),
-    ])
-    kernel_env = {key: value for key, value in os.environ.items()
-                  if key not in ("HANDOUT_DIR", "JPY_SESSION_NAME", "PYTHONPATH")}
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(locator_source(name)),
+            nbformat.v4.new_code_cell("import os, layers\nprint(os.getcwd())\nprint(layers.__file__)"),
+        ]
+    )
+    kernel_env = {
+        key: value for key, value in os.environ.items() if key not in ("HANDOUT_DIR", "JPY_SESSION_NAME", "PYTHONPATH")
+    }
     kernel_env.update(env or {})
-    client = NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(
+        nb, timeout=60, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(cwd)}}
+    )
     client.execute(env=kernel_env)
     return nb
 
@@ -78,7 +83,7 @@ def outputs_text(nb) -> tuple[str, list]:
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_locator_finds_the_handout_below_the_working_folder(name, drive):
-    nb = run_locator(name, drive)   # like Colab: the kernel starts above the handout folder
+    nb = run_locator(name, drive)  # like Colab: the kernel starts above the handout folder
     text, errors = outputs_text(nb)
     handout = (drive / "courses" / "dl-homework").resolve()
     assert errors == [], errors
@@ -109,10 +114,12 @@ def test_locator_says_clearly_when_it_cannot_find_the_handout(drive):
 def test_grading_statements_match_the_metadata(name):
     nb = nbformat.read(SOLUTIONS / name, as_version=4)
     intro = nb.cells[0].source
-    solution_code = [cell for cell in nb.cells if cell.cell_type == "code"
-                     and cell.metadata.get("nbgrader", {}).get("solution")]
-    answers = [cell for cell in nb.cells if cell.cell_type == "markdown"
-               and cell.metadata.get("nbgrader", {}).get("solution")]
+    solution_code = [
+        cell for cell in nb.cells if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
+    ]
+    answers = [
+        cell for cell in nb.cells if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution")
+    ]
     flat = " ".join(intro.split())
     # The inline code cells carry no points, so no sentence may call them graded by hand.
     assert re.search(r"YOUR CODE HERE[^.;]*graded by hand", flat) is None, name
@@ -124,7 +131,7 @@ def test_grading_statements_match_the_metadata(name):
     for k, cell in enumerate(nb.cells):
         found = re.search(r"\(graded by hand, (\d+) points?\)", cell.source)
         if cell.cell_type == "markdown" and found and cell is not nb.cells[0]:
-            following = next(later for later in nb.cells[k + 1:] if later.metadata.get("nbgrader", {}).get("solution"))
+            following = next(later for later in nb.cells[k + 1 :] if later.metadata.get("nbgrader", {}).get("solution"))
             assert following.cell_type == "markdown", (name, cell.id)
             assert following.metadata["nbgrader"].get("grade") is True
             assert following.metadata["nbgrader"].get("points") == int(found.group(1)), (name, following.id)
@@ -133,8 +140,9 @@ def test_grading_statements_match_the_metadata(name):
     assert answers, f"{name} has no written question"
     total = sum(cell.metadata["nbgrader"]["points"] for cell in answers)
     count_words = {1: "one", 2: "two", 3: "three", 4: "four"}
-    assert re.search(rf"\b({count_words[len(answers)]}|{len(answers)}) written questions are graded by hand",
-                     flat, re.IGNORECASE) or (len(answers) == 1 and "written question" in flat), (name, total)
+    assert re.search(
+        rf"\b({count_words[len(answers)]}|{len(answers)}) written questions are graded by hand", flat, re.IGNORECASE
+    ) or (len(answers) == 1 and "written question" in flat), (name, total)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -145,14 +153,23 @@ def test_intro_states_the_order_of_the_notebooks(name):
 
 def test_wording_matches_what_the_checks_print():
     for name in NOTEBOOKS:
-        text = "\n".join(cell.source for cell in nbformat.read(SOLUTIONS / name, as_version=4).cells
-                         if cell.cell_type == "markdown" and not cell.metadata.get("nbgrader", {}).get("solution"))
+        text = "\n".join(
+            cell.source
+            for cell in nbformat.read(SOLUTIONS / name, as_version=4).cells
+            if cell.cell_type == "markdown" and not cell.metadata.get("nbgrader", {}).get("solution")
+        )
         # Gradient checks print "<= 1e-06"; exact comparisons print no "ok".
         assert "below 1e-7" not in text and "errors below 1e-7" not in text, name
         assert "typically 1.5 to 4" not in text and "within a few percent" not in text, name
         assert "graded by timing" not in text or "Not by timing" in text, name
     conv = "\n".join(cell.source for cell in nbformat.read(SOLUTIONS / "ConvolutionalLayers.ipynb", as_version=4).cells)
-    for phrase in ["max(\\text{rtol}", "atol", "python -m layers.selfcheck", "counts the Python lines", "Not by timing"]:
+    for phrase in [
+        "max(\\text{rtol}",
+        "atol",
+        "python -m layers.selfcheck",
+        "counts the Python lines",
+        "Not by timing",
+    ]:
         assert phrase in conv, phrase
 
 
@@ -181,11 +198,21 @@ def test_a_whole_notebook_runs_from_another_working_folder(drive):
     """The quickest notebook, top to bottom, with the kernel started above the handout folder."""
     name = "BatchNormalization.ipynb"
     nb = nbformat.read(drive / "courses" / "dl-homework" / name, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(drive)}})
-    client.execute(env={key: value for key, value in os.environ.items()
-                        if key not in ("HANDOUT_DIR", "JPY_SESSION_NAME", "PYTHONPATH")})
-    errors = [(cell.id, output.ename) for cell in nb.cells for output in cell.get("outputs", [])
-              if output.output_type == "error"]
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(drive)}}
+    )
+    client.execute(
+        env={
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("HANDOUT_DIR", "JPY_SESSION_NAME", "PYTHONPATH")
+        }
+    )
+    errors = [
+        (cell.id, output.ename)
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+    ]
     assert errors == []
     assert all(cell.execution_count for cell in nb.cells if cell.cell_type == "code")

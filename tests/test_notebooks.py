@@ -14,6 +14,7 @@ output); no test races a clock against the machine's load, so the only time
 limit is CELL_TIMEOUT, far above any cell's run time, which stops a hang.
 How long each notebook takes is measured by benchmarks/bench_notebooks.py.
 """
+
 from __future__ import annotations
 
 import ast
@@ -80,9 +81,7 @@ def errors_of(nb) -> list[tuple[str, str, str]]:
 
 def python_source(cell_source: str) -> str:
     """Cell source with IPython magics and shell lines turned into `pass`."""
-    return "\n".join(
-        "pass" if line.lstrip().startswith(("%", "!")) else line for line in cell_source.splitlines()
-    )
+    return "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in cell_source.splitlines())
 
 
 def figure_cells(nb) -> list[str]:
@@ -109,9 +108,7 @@ def figure_cells(nb) -> list[str]:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 continue
             called = {
-                sub.func.id
-                for sub in ast.walk(node)
-                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)
+                sub.func.id for sub in ast.walk(node) if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)
             }
             if "plt.show(" in segment or called & plotting_functions:
                 draws = True
@@ -125,8 +122,11 @@ def has_image(cell) -> bool:
 
 
 def rendered_pngs(cell) -> list[bytes]:
-    return [base64.b64decode(output["data"]["image/png"]) for output in cell.get("outputs", [])
-            if "image/png" in output.get("data", {})]
+    return [
+        base64.b64decode(output["data"]["image/png"])
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
 
 
 def png_problem(data: bytes) -> str | None:
@@ -152,8 +152,11 @@ def stub_module(source: str) -> str:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             body = []
             first = node.body[0] if node.body else None
-            if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) \
-                    and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(getattr(first, "value", None), ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 body.append(first)
             body.append(ast.Raise(exc=ast.Name(id="NotImplementedError", ctx=ast.Load()), cause=None))
             node.body = body
@@ -338,8 +341,10 @@ def test_released_notebook_fails_only_with_not_implemented(name, stub_handout, c
     nb, seconds = executed("released", name, stub_handout)
     errors = errors_of(nb)
     with capsys.disabled():
-        print(f"\n[notebook timing] {name} (released, stub layers): {seconds:.1f} s, "
-              f"{len(errors)} NotImplementedError cells")
+        print(
+            f"\n[notebook timing] {name} (released, stub layers): {seconds:.1f} s, "
+            f"{len(errors)} NotImplementedError cells"
+        )
     others = [error for error in errors if error[1] != "NotImplementedError"]
     assert others == [], f"{name}: errors other than NotImplementedError: {others}"
     assert errors, f"{name}: nothing raised NotImplementedError, so nothing is left to implement"
@@ -362,11 +367,13 @@ def test_no_solution_line_is_released(name, released_dir):
 
 
 def test_solution_regions_parser_sees_markdown_answers():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(f"def f():\n    {BEGIN}\n    return 42\n    {END}"),
-        nbformat.v4.new_markdown_cell("Because of memory.\n\n", metadata={"nbgrader": {"solution": True}}),
-        nbformat.v4.new_markdown_cell("Instructions.", metadata={"nbgrader": {"locked": True}}),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(f"def f():\n    {BEGIN}\n    return 42\n    {END}"),
+            nbformat.v4.new_markdown_cell("Because of memory.\n\n", metadata={"nbgrader": {"solution": True}}),
+            nbformat.v4.new_markdown_cell("Instructions.", metadata={"nbgrader": {"locked": True}}),
+        ]
+    )
     assert solution_regions(nb) == ["return 42", "Because of memory."]
 
 
@@ -504,8 +511,9 @@ def test_inspect_broken_files(released_dir, inspected_name, tmp_path):
     raw = json.loads(released_path.read_text(encoding="utf-8"))
     code = next(cell for cell in raw["cells"] if cell["cell_type"] == "code")
     code["execution_count"] = 1
-    code["outputs"] = [{"output_type": "error", "ename": "NameError", "evalue": "name 'x' is not defined",
-                        "traceback": []}]
+    code["outputs"] = [
+        {"output_type": "error", "ename": "NameError", "evalue": "name 'x' is not defined", "traceback": []}
+    ]
     crashed = tmp_path / "crashed.ipynb"
     crashed.write_text(json.dumps(raw))
     report = inspect_notebook(crashed, released_path)

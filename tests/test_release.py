@@ -1,4 +1,5 @@
 """The student release: generated from solutions/, up to date, and free of solution code."""
+
 from __future__ import annotations
 
 import filecmp
@@ -16,8 +17,11 @@ REFERENCE_MODULES = [paths.SOLUTION_LAYERS_DIR / name for name in paths.STUDENT_
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-            and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +71,11 @@ def test_no_solution_line_reaches_the_release(fresh_release):
 
 
 def test_stubs_import_and_raise_not_implemented(fresh_release):
-    script = ("import layers.conv as c, layers.norm as n, numpy as np\n"
-              "try:\n    c.conv_forward_naive(np.zeros((1,1,3,3)), np.zeros((1,1,2,2)), np.zeros(1), "
-              "{'stride': 1, 'pad': 0})\nexcept NotImplementedError:\n    print('stub ok')\n")
+    script = (
+        "import layers.conv as c, layers.norm as n, numpy as np\n"
+        "try:\n    c.conv_forward_naive(np.zeros((1,1,3,3)), np.zeros((1,1,2,2)), np.zeros(1), "
+        "{'stride': 1, 'pad': 0})\nexcept NotImplementedError:\n    print('stub ok')\n"
+    )
     result = subprocess.run([sys.executable, "-c", script], cwd=fresh_release, capture_output=True, text=True)
     assert result.stdout.strip() == "stub ok", result.stderr
 
@@ -93,15 +99,18 @@ def test_release_refuses_a_non_empty_folder(tmp_path):
     with pytest.raises(ReleaseError, match="not empty"):
         generate_handout(tmp_path)
     assert (tmp_path / "work.txt").read_text() == "student work"
-    result = subprocess.run([sys.executable, "-m", "autograder", "release", "--out", str(tmp_path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "release", "--out", str(tmp_path)], capture_output=True, text=True
+    )
     assert result.returncode == 2 and "--force" in result.stderr
 
 
 def test_make_stub_replaces_regions_at_their_indentation():
-    source = ("import numpy as np\n\n### BEGIN SOLUTION\ndef helper():\n    return 1\n### END SOLUTION\n\n"
-              "def f(x):\n    \"\"\"Doc.\"\"\"\n    ### BEGIN SOLUTION\n    y = helper() + x\n    ### END SOLUTION\n"
-              "    return y\n")
+    source = (
+        "import numpy as np\n\n### BEGIN SOLUTION\ndef helper():\n    return 1\n### END SOLUTION\n\n"
+        'def f(x):\n    """Doc."""\n    ### BEGIN SOLUTION\n    y = helper() + x\n    ### END SOLUTION\n'
+        "    return y\n"
+    )
     stub = make_stub(source)
     assert "helper() + x" not in stub and "return 1" not in stub
     assert "    # YOUR CODE HERE\n    raise NotImplementedError\n    return y" in stub
@@ -109,13 +118,16 @@ def test_make_stub_replaces_regions_at_their_indentation():
     compile(stub, "stub", "exec")
 
 
-@pytest.mark.parametrize("source, message", [
-    ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
-    ("x = 1\n### END SOLUTION\n", "without a BEGIN"),
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside the region"),
-    ("def f():\n    ### BEGIN SOLUTION\n    x = 1\n### END SOLUTION\n", "indented differently"),
-    ("x = 1  ### BEGIN SOLUTION\n", "stand alone"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
+        ("x = 1\n### END SOLUTION\n", "without a BEGIN"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside the region"),
+        ("def f():\n    ### BEGIN SOLUTION\n    x = 1\n### END SOLUTION\n", "indented differently"),
+        ("x = 1  ### BEGIN SOLUTION\n", "stand alone"),
+    ],
+)
 def test_unbalanced_markers_are_refused_with_the_line(source, message):
     with pytest.raises(MarkerError, match=message):
         make_stub(source, "bad.py")

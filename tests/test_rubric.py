@@ -5,6 +5,7 @@ fails with the file, the key and what is wrong; and that `autograder grade`
 then exits 2 before grading anyone (no results.json is written), so a
 configuration error is never reported as a student's failed test.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,10 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import autograder_command
 
 from autograder import paths
 from autograder.rubric import RubricError, load_rubric
-from conftest import autograder_command
 
 SHIPPED = paths.RUBRIC_FILE.read_text(encoding="utf-8")
 
@@ -36,22 +37,53 @@ def test_shipped_rubric_loads_and_adds_up():
 
 
 MISTAKES = [
-    ("misspelt key", r"^forward_rtol = .*$", "forward_rtl = 1e-7",
-     ["[tolerance]", "unknown key 'forward_rtl'", "did you mean 'forward_rtol'"]),
-    ("string for a number", r"^forward_rtol = .*$", 'forward_rtol = "1e-7"',
-     ["tolerance.forward_rtol must be a number", "'1e-7'"]),
+    (
+        "misspelt key",
+        r"^forward_rtol = .*$",
+        "forward_rtl = 1e-7",
+        ["[tolerance]", "unknown key 'forward_rtl'", "did you mean 'forward_rtol'"],
+    ),
+    (
+        "string for a number",
+        r"^forward_rtol = .*$",
+        'forward_rtol = "1e-7"',
+        ["tolerance.forward_rtol must be a number", "'1e-7'"],
+    ),
     ("missing key", r"^backward_atol = .*$\n", "", ["[tolerance] is missing the key 'backward_atol'"]),
     ("negative limit", r"^call_seconds = .*$", "call_seconds = -1", ["limits.call_seconds must be > 0"]),
-    ("float for a whole number", r"^memory_mb = .*$", "memory_mb = 4096.5", ["limits.memory_mb must be a whole number"]),
-    ("bool for a whole number", r"^numerical_cases = .*$", "numerical_cases = true",
-     ["tolerance.numerical_cases must be a whole number"]),
+    (
+        "float for a whole number",
+        r"^memory_mb = .*$",
+        "memory_mb = 4096.5",
+        ["limits.memory_mb must be a whole number"],
+    ),
+    (
+        "bool for a whole number",
+        r"^numerical_cases = .*$",
+        "numerical_cases = true",
+        ["tolerance.numerical_cases must be a whole number"],
+    ),
     ("points that do not add up", r"^output = 9$", "output = 8.5", ["the points add up to 99.5, but total = 100"]),
     ("unknown category", r"^output = 9$", "outptu = 9", ["[points.conv_forward_naive]", "did you mean 'output'"]),
     ("unknown function", r"^\[points.layernorm_forward\]$", "[points.layernorm_fwd]", ["unknown key 'layernorm_fwd'"]),
-    ("vectorized on a function that is not checked", r"^output = 9$", "output = 6\nvectorized = 3",
-     ["points.conv_forward_naive.vectorized: only conv_forward_fast, conv_backward_fast"]),
-    ("bad visibility", r'^case_visibility = .*$', 'case_visibility = "secret"', ["feedback.case_visibility must be one of"]),
-    ("bad vectorization input", r"^x = \[2, 2, 3, 4\]$", "x = [2, 3, 3, 4]", ["[vectorized]", "not a valid conv input"]),
+    (
+        "vectorized on a function that is not checked",
+        r"^output = 9$",
+        "output = 6\nvectorized = 3",
+        ["points.conv_forward_naive.vectorized: only conv_forward_fast, conv_backward_fast"],
+    ),
+    (
+        "bad visibility",
+        r"^case_visibility = .*$",
+        'case_visibility = "secret"',
+        ["feedback.case_visibility must be one of"],
+    ),
+    (
+        "bad vectorization input",
+        r"^x = \[2, 2, 3, 4\]$",
+        "x = [2, 3, 3, 4]",
+        ["[vectorized]", "not a valid conv input"],
+    ),
     ("unknown section", r"^\[limits\]$", "[limit]", ["unknown key 'limit'", "did you mean 'limits'"]),
 ]
 
@@ -74,8 +106,12 @@ def test_grade_with_a_broken_rubric_exits_2_before_grading(tmp_path):
     for module in paths.STUDENT_MODULES:
         (submission / module).write_text((paths.SOLUTION_LAYERS_DIR / module).read_text())
     out = tmp_path / "out"
-    result = subprocess.run([*autograder_command(), "grade", str(submission.parent), "--out", str(out),
-                             "--rubric", str(path)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [*autograder_command(), "grade", str(submission.parent), "--out", str(out), "--rubric", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "forward_rtl" in result.stderr and str(path) in result.stderr
     assert not list(out.glob("*/results.json"))

@@ -7,6 +7,7 @@ wrappers, so the tests do not depend on how the reference is written). It
 prints one line per function and names the function that is wrong; its exit
 status is 0 only when every function asked for is ok.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,14 +21,24 @@ from pathlib import Path
 
 import pytest
 
-
 REPO = Path(__file__).resolve().parents[1]
 SOLUTION_LAYERS = REPO / "solutions" / "layers"
 FUNCTIONS = (
-    "conv_forward_naive", "conv_backward_naive", "conv_forward_fast", "conv_backward_fast",
-    "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
-    "spatial_batchnorm_forward", "spatial_batchnorm_backward", "layernorm_forward", "layernorm_backward",
-    "spatial_groupnorm_forward", "spatial_groupnorm_backward", "instancenorm_forward", "instancenorm_backward",
+    "conv_forward_naive",
+    "conv_backward_naive",
+    "conv_forward_fast",
+    "conv_backward_fast",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+    "layernorm_forward",
+    "layernorm_backward",
+    "spatial_groupnorm_forward",
+    "spatial_groupnorm_backward",
+    "instancenorm_forward",
+    "instancenorm_backward",
 )
 ERROR_NUMBER = r"\d\.\de[-+]\d\d"
 
@@ -45,8 +56,15 @@ def selfcheck(root: Path, *names: str, status: int | None = None) -> subprocess.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-B", "-m", "layers.selfcheck", *names], cwd=root, env=env,
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-B", "-m", "layers.selfcheck", *names],
+        cwd=root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     result.seconds = time.monotonic() - started  # type: ignore[attr-defined]
     if status is not None:
         assert result.returncode == status, result.stdout + result.stderr
@@ -100,8 +118,12 @@ def test_reference_is_all_ok_in_seconds(reference):
 
 def test_verbose_lists_every_case_of_the_reference(reference):
     result = selfcheck(reference, "-v", "conv_forward_naive", "layernorm_backward", status=0)
-    for label in ("stride 1, pad 0, x (1, 2, 4, 5), w (3, 2, 2, 3)", "stride 3, pad 2, x (2, 1, 3, 4)",
-                  "gradient check, x (3, 5), default eps: ok", "second forward call before the backward"):
+    for label in (
+        "stride 1, pad 0, x (1, 2, 4, 5), w (3, 2, 2, 3)",
+        "stride 3, pad 2, x (2, 1, 3, 4)",
+        "gradient check, x (3, 5), default eps: ok",
+        "second forward call before the backward",
+    ):
         assert label in result.stdout, result.stdout
 
 
@@ -132,6 +154,7 @@ def test_known_answers_are_the_reference_outputs():
 
 def test_public_shapes_are_not_the_graders_hidden_ones():
     import selfcheck_expected
+
     from autograder.checks.cases import cases_for
     from autograder.contract import GROUPS
 
@@ -172,6 +195,7 @@ def test_the_cases_cover_the_classic_mistakes():
 def test_the_function_lists_are_the_graders_contract():
     """The student's copy cannot import autograder, so it keeps its own lists; they must be contract.py's."""
     import selfcheck_expected
+
     from autograder import contract
 
     module = selfcheck_expected.reference_modules()[0]
@@ -254,54 +278,97 @@ CASE = r"case [^:]+"
 
 BUGS = {
     # The three bugs of issue 12, each blamed on its own function.
-    "conv backward dx_pad[pad:-pad] (empty at pad 0)": ("conv.py", CONV_BACKWARD_PAD_SLICE, {
-        "conv_backward_naive": r"FAILED gradient check, case stride 1, pad 0, .*: dx has shape "
-                               r"\(1, 2, 0, 0\), expected \(1, 2, 4, 5\) \(the shape of x\)",
-        "conv_backward_fast": r"ok.*", "conv_forward_naive": r"ok.*", "conv_forward_fast": r"ok.*"}),
-    "batchnorm variance with ddof=1": ("norm.py", BATCHNORM_DDOF1, {
-        "batchnorm_forward": rf"FAILED output, {CASE}: out is wrong \(error .*\)",
-        "batchnorm_backward": NOT_CHECKED.format("batchnorm_forward"),
-        "batchnorm_backward_alt": NOT_CHECKED.format("batchnorm_forward")}),
-    "group norm with G and C // G swapped": ("norm.py", GROUPNORM_G_SWAPPED, {
-        "spatial_groupnorm_forward": r"FAILED output, case x \(1, 6, 2, 3\), G 3, default eps: out is wrong .*",
-        "spatial_groupnorm_backward": NOT_CHECKED.format("spatial_groupnorm_forward")}),
+    "conv backward dx_pad[pad:-pad] (empty at pad 0)": (
+        "conv.py",
+        CONV_BACKWARD_PAD_SLICE,
+        {
+            "conv_backward_naive": r"FAILED gradient check, case stride 1, pad 0, .*: dx has shape "
+            r"\(1, 2, 0, 0\), expected \(1, 2, 4, 5\) \(the shape of x\)",
+            "conv_backward_fast": r"ok.*",
+            "conv_forward_naive": r"ok.*",
+            "conv_forward_fast": r"ok.*",
+        },
+    ),
+    "batchnorm variance with ddof=1": (
+        "norm.py",
+        BATCHNORM_DDOF1,
+        {
+            "batchnorm_forward": rf"FAILED output, {CASE}: out is wrong \(error .*\)",
+            "batchnorm_backward": NOT_CHECKED.format("batchnorm_forward"),
+            "batchnorm_backward_alt": NOT_CHECKED.format("batchnorm_forward"),
+        },
+    ),
+    "group norm with G and C // G swapped": (
+        "norm.py",
+        GROUPNORM_G_SWAPPED,
+        {
+            "spatial_groupnorm_forward": r"FAILED output, case x \(1, 6, 2, 3\), G 3, default eps: out is wrong .*",
+            "spatial_groupnorm_backward": NOT_CHECKED.format("spatial_groupnorm_forward"),
+        },
+    ),
     # More mistakes, planted by wrapping the reference.
-    "wrong dx": ("norm.py", """
+    "wrong dx": (
+        "norm.py",
+        """
         _reference_layernorm_backward = layernorm_backward
         def layernorm_backward(dout, cache):
             dx, dgamma, dbeta = _reference_layernorm_backward(dout, cache)
             return dx * 1.1, dgamma, dbeta
-        """, {"layernorm_backward": rf"FAILED gradient check, {CASE}: dx error {ERROR_NUMBER} > 1e-06 .*"}),
-    "wrong dw": ("conv.py", """
+        """,
+        {"layernorm_backward": rf"FAILED gradient check, {CASE}: dx error {ERROR_NUMBER} > 1e-06 .*"},
+    ),
+    "wrong dw": (
+        "conv.py",
+        """
         _reference_conv_backward_naive = conv_backward_naive
         def conv_backward_naive(dout, cache):
             dx, dw, db = _reference_conv_backward_naive(dout, cache)
             return dx, dw[:, :, ::-1, ::-1].copy(), db
-        """, {"conv_backward_naive": rf"FAILED gradient check, {CASE}: dw error {ERROR_NUMBER} .*",
-              "conv_backward_fast": r"ok.*"}),
-    "fast forward slightly off": ("conv.py", """
+        """,
+        {
+            "conv_backward_naive": rf"FAILED gradient check, {CASE}: dw error {ERROR_NUMBER} .*",
+            "conv_backward_fast": r"ok.*",
+        },
+    ),
+    "fast forward slightly off": (
+        "conv.py",
+        """
         _reference_conv_forward_fast = conv_forward_fast
         def conv_forward_fast(x, w, b, conv_param):
             out, cache = _reference_conv_forward_fast(x, w, b, conv_param)
             return out + 1e-3, cache
-        """, {"conv_forward_fast": rf"FAILED output, {CASE}: out is wrong \(error {ERROR_NUMBER} > 1e-07, .*\)",
-              "conv_forward_naive": r"ok.*", "conv_backward_naive": r"ok.*",
-              "conv_backward_fast": NOT_CHECKED.format("conv_forward_fast")}),
-    "alt backward slightly off": ("norm.py", """
+        """,
+        {
+            "conv_forward_fast": rf"FAILED output, {CASE}: out is wrong \(error {ERROR_NUMBER} > 1e-07, .*\)",
+            "conv_forward_naive": r"ok.*",
+            "conv_backward_naive": r"ok.*",
+            "conv_backward_fast": NOT_CHECKED.format("conv_forward_fast"),
+        },
+    ),
+    "alt backward slightly off": (
+        "norm.py",
+        """
         _reference_batchnorm_backward_alt = batchnorm_backward_alt
         def batchnorm_backward_alt(dout, cache):
             dx, dgamma, dbeta = _reference_batchnorm_backward_alt(dout, cache)
             return dx * (1 + 1e-4), dgamma, dbeta
-        """, {"batchnorm_backward_alt": rf"FAILED gradient check, {CASE}: dx error .*",
-              "batchnorm_backward": r"ok.*"}),
-    "eps outside the square root": ("norm.py", """
+        """,
+        {"batchnorm_backward_alt": rf"FAILED gradient check, {CASE}: dx error .*", "batchnorm_backward": r"ok.*"},
+    ),
+    "eps outside the square root": (
+        "norm.py",
+        """
         def layernorm_forward(x, gamma, beta, ln_param):
             eps = ln_param.get("eps", 1e-5)
             mean = x.mean(axis=1, keepdims=True)
             x_hat = (x - mean) / (x.std(axis=1, keepdims=True) + eps)
             return gamma * x_hat + beta, (x_hat, gamma)
-        """, {"layernorm_forward": rf"FAILED output, {CASE}: out is wrong .*"}),
-    "global cache": ("norm.py", """
+        """,
+        {"layernorm_forward": rf"FAILED output, {CASE}: out is wrong .*"},
+    ),
+    "global cache": (
+        "norm.py",
+        """
         _reference_instancenorm_forward = instancenorm_forward
         _reference_instancenorm_backward = instancenorm_backward
         _last = {}
@@ -311,10 +378,16 @@ BUGS = {
             return out, None
         def instancenorm_backward(dout, cache):
             return _reference_instancenorm_backward(dout, _last["cache"])
-        """, {"instancenorm_backward": r"FAILED after a second forward call \(case .*\) before the backward, the "
-                                       r"(gradients of case .* are wrong|backward on case .* raised .*).*not in global variables.*",
-              "instancenorm_forward": r"ok.*"}),
-    "momentum swapped": ("norm.py", """
+        """,
+        {
+            "instancenorm_backward": r"FAILED after a second forward call \(case .*\) before the backward, the "
+            r"(gradients of case .* are wrong|backward on case .* raised .*).*not in global variables.*",
+            "instancenorm_forward": r"ok.*",
+        },
+    ),
+    "momentum swapped": (
+        "norm.py",
+        """
         _reference_batchnorm_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, bn_param):
             param = dict(bn_param)
@@ -324,77 +397,135 @@ BUGS = {
                 if key in param:
                     bn_param[key] = param[key]
             return out, cache
-        """, {"batchnorm_forward": r"FAILED running averages, case 2 train calls on .*: bn_param\['running_mean'\] "
-                                   r"is wrong .*",
-              "batchnorm_backward": r"ok.*", "batchnorm_backward_alt": r"ok.*"}),
-    "float32 output": ("norm.py", """
+        """,
+        {
+            "batchnorm_forward": r"FAILED running averages, case 2 train calls on .*: bn_param\['running_mean'\] "
+            r"is wrong .*",
+            "batchnorm_backward": r"ok.*",
+            "batchnorm_backward_alt": r"ok.*",
+        },
+    ),
+    "float32 output": (
+        "norm.py",
+        """
         _reference_instancenorm_forward = instancenorm_forward
         def instancenorm_forward(x, gamma, beta, in_param):
             out, cache = _reference_instancenorm_forward(x, gamma, beta, in_param)
             return out.astype(np.float32), cache
-        """, {"instancenorm_forward": rf"FAILED output, {CASE}: out: yours has dtype float32, expected has dtype "
-                                      r"float64 .*",
-              "instancenorm_backward": NOT_CHECKED.format("instancenorm_forward")}),
-    "wrong shape": ("conv.py", """
+        """,
+        {
+            "instancenorm_forward": rf"FAILED output, {CASE}: out: yours has dtype float32, expected has dtype "
+            r"float64 .*",
+            "instancenorm_backward": NOT_CHECKED.format("instancenorm_forward"),
+        },
+    ),
+    "wrong shape": (
+        "conv.py",
+        """
         _reference_conv_forward_naive = conv_forward_naive
         def conv_forward_naive(x, w, b, conv_param):
             out, cache = _reference_conv_forward_naive(x, w, b, conv_param)
             return out[:, :, 1:, :], cache
-        """, {"conv_forward_naive": rf"FAILED output, {CASE}: out: yours has shape \(.*\), expected has shape \(.*\)",
-              "conv_forward_fast": r"ok.*"}),
-    "modifies its input": ("norm.py", """
+        """,
+        {
+            "conv_forward_naive": rf"FAILED output, {CASE}: out: yours has shape \(.*\), expected has shape \(.*\)",
+            "conv_forward_fast": r"ok.*",
+        },
+    ),
+    "modifies its input": (
+        "norm.py",
+        """
         _reference_spatial_batchnorm_forward = spatial_batchnorm_forward
         def spatial_batchnorm_forward(x, gamma, beta, bn_param):
             result = _reference_spatial_batchnorm_forward(x.copy(), gamma, beta, bn_param)
             x += 1.0
             return result
-        """, {"spatial_batchnorm_forward": rf"FAILED spatial_batchnorm_forward modified its input x, {CASE}.*"}),
-    "test mode changes running stats": ("norm.py", """
+        """,
+        {"spatial_batchnorm_forward": rf"FAILED spatial_batchnorm_forward modified its input x, {CASE}.*"},
+    ),
+    "test mode changes running stats": (
+        "norm.py",
+        """
         _reference_batchnorm_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, bn_param):
             result = _reference_batchnorm_forward(x, gamma, beta, bn_param)
             if bn_param["mode"] == "test":
                 bn_param["running_mean"] = bn_param["running_mean"] + 1.0
             return result
-        """, {"batchnorm_forward": r"FAILED test mode changed bn_param\['running_mean'\] .*"}),
-    "no running stats": ("norm.py", """
+        """,
+        {"batchnorm_forward": r"FAILED test mode changed bn_param\['running_mean'\] .*"},
+    ),
+    "no running stats": (
+        "norm.py",
+        """
         _reference_batchnorm_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, bn_param):
             return _reference_batchnorm_forward(x, gamma, beta, dict(bn_param))
-        """, {"batchnorm_forward": r"FAILED train mode did not store bn_param\['running_mean'\], .*",
-              "batchnorm_backward": r"ok.*"}),
-    "missing function": ("norm.py", """
+        """,
+        {
+            "batchnorm_forward": r"FAILED train mode did not store bn_param\['running_mean'\], .*",
+            "batchnorm_backward": r"ok.*",
+        },
+    ),
+    "missing function": (
+        "norm.py",
+        """
         del spatial_groupnorm_forward
-        """, {"spatial_groupnorm_forward": r"MISSING: no function spatial_groupnorm_forward in layers/norm.py",
-              "spatial_groupnorm_backward": NOT_CHECKED.format("spatial_groupnorm_forward")}),
-    "forward still a stub": ("norm.py", """
+        """,
+        {
+            "spatial_groupnorm_forward": r"MISSING: no function spatial_groupnorm_forward in layers/norm.py",
+            "spatial_groupnorm_backward": NOT_CHECKED.format("spatial_groupnorm_forward"),
+        },
+    ),
+    "forward still a stub": (
+        "norm.py",
+        """
         def layernorm_forward(x, gamma, beta, ln_param):
             raise NotImplementedError
-        """, {"layernorm_forward": "NOT IMPLEMENTED",
-              "layernorm_backward": NOT_CHECKED.format("layernorm_forward")}),
-    "fast forward loops over N": ("conv.py", """
+        """,
+        {"layernorm_forward": "NOT IMPLEMENTED", "layernorm_backward": NOT_CHECKED.format("layernorm_forward")},
+    ),
+    "fast forward loops over N": (
+        "conv.py",
+        """
         _reference_conv_forward_fast = conv_forward_fast
         def conv_forward_fast(x, w, b, conv_param):
             outs = [_reference_conv_forward_fast(x[n:n + 1], w, b, conv_param)[0] for n in range(x.shape[0])]
             return np.concatenate(outs), _reference_conv_forward_fast(x, w, b, conv_param)[1]
-        """, {"conv_forward_fast": r"FAILED not vectorized: layers/conv.py line \d+ \(outs = .*\) runs .* times for "
-                                   r"N = 2, 4, 8: a Python loop over N .*",
-              "conv_backward_fast": r"ok.*vectorized.*", "conv_forward_naive": r"ok.*"}),
-    "backward still a stub": ("conv.py", """
+        """,
+        {
+            "conv_forward_fast": r"FAILED not vectorized: layers/conv.py line \d+ \(outs = .*\) runs .* times for "
+            r"N = 2, 4, 8: a Python loop over N .*",
+            "conv_backward_fast": r"ok.*vectorized.*",
+            "conv_forward_naive": r"ok.*",
+        },
+    ),
+    "backward still a stub": (
+        "conv.py",
+        """
         def conv_backward_fast(dout, cache):
             raise NotImplementedError
-        """, {"conv_backward_fast": "NOT IMPLEMENTED", "conv_forward_fast": r"ok.*"}),
-    "returns one value": ("norm.py", """
+        """,
+        {"conv_backward_fast": "NOT IMPLEMENTED", "conv_forward_fast": r"ok.*"},
+    ),
+    "returns one value": (
+        "norm.py",
+        """
         _reference_layernorm_forward = layernorm_forward
         def layernorm_forward(x, gamma, beta, ln_param):
             return _reference_layernorm_forward(x, gamma, beta, ln_param)[0]
-        """, {"layernorm_forward": r"FAILED returned ndarray, expected a pair \(out, cache\)"}),
-    "calls exit": ("norm.py", """
+        """,
+        {"layernorm_forward": r"FAILED returned ndarray, expected a pair \(out, cache\)"},
+    ),
+    "calls exit": (
+        "norm.py",
+        """
         def batchnorm_backward_alt(dout, cache):
             import sys
             sys.exit(3)
-        """, {"batchnorm_backward_alt": r"ERROR: SystemExit: 3 \(layers/norm.py:\d+\)",
-              "batchnorm_backward": r"ok.*"}),
+        """,
+        {"batchnorm_backward_alt": r"ERROR: SystemExit: 3 \(layers/norm.py:\d+\)", "batchnorm_backward": r"ok.*"},
+    ),
 }
 
 
@@ -426,42 +557,57 @@ def test_verbose_shows_the_case_the_worst_element_and_both_values(reference):
 
 
 def test_an_exception_names_the_students_file_and_line(reference):
-    first = plant(reference, "norm.py", """
+    first = plant(
+        reference,
+        "norm.py",
+        """
         def layernorm_forward(x, gamma, beta, ln_param):
             mean = x.mean(axis=1)
             raise ValueError("shapes do not fit")
-        """)
+        """,
+    )
     result = selfcheck(reference, status=1)
-    assert statuses(result.stdout)["layernorm_forward"] == \
-        f"ERROR: ValueError: shapes do not fit (layers/norm.py:{first + 2})"
+    assert (
+        statuses(result.stdout)["layernorm_forward"]
+        == f"ERROR: ValueError: shapes do not fit (layers/norm.py:{first + 2})"
+    )
 
 
 def test_long_messages_are_not_cut(reference):
     plant(reference, "norm.py", BATCHNORM_DDOF1)
-    line = next(line for line in selfcheck(reference, status=1).stdout.splitlines()
-                if line.startswith("batchnorm_forward: "))
+    line = next(
+        line for line in selfcheck(reference, status=1).stdout.splitlines() if line.startswith("batchnorm_forward: ")
+    )
     assert len(line) > 100 and line.endswith(")") and "..." not in line
 
 
 def test_prints_of_the_student_stay_off_the_summary(reference):
-    plant(reference, "conv.py", """
+    plant(
+        reference,
+        "conv.py",
+        """
         _reference_conv_forward_naive = conv_forward_naive
         def conv_forward_naive(x, w, b, conv_param):
             for _ in range(1000):
                 print("debug", x.shape)
             return _reference_conv_forward_naive(x, w, b, conv_param)
-        """)
+        """,
+    )
     result = selfcheck(reference, status=0)
     assert "debug" not in result.stdout
     assert statuses(result.stdout)["conv_forward_naive"].startswith("ok")
 
 
 def test_an_endless_loop_is_stopped(reference):
-    plant(reference, "norm.py", """
+    plant(
+        reference,
+        "norm.py",
+        """
         def instancenorm_backward(dout, cache):
             while True:
                 pass
-        """)
+        """,
+    )
     result = selfcheck(reference, status=1)
     assert re.fullmatch(r"TOO SLOW \(stopped after \d+ s\)", statuses(result.stdout)["instancenorm_backward"])
     assert result.seconds < 30

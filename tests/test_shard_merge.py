@@ -11,6 +11,7 @@ unsharded run wrote. Then the refusals: missing, repeated and inconsistent
 shares, and bad --shard values. The shard folders are laid out as the
 README's Slurm and Kubernetes examples lay them out (`shards/K`).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,11 +22,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import autograder_command
 
 from autograder import paths
 from autograder.cli import main
 from autograder.shard import MANIFEST_NAME, parse_shard, share_of
-from conftest import autograder_command
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*not in session")
 
@@ -52,8 +53,11 @@ def grade_shards(submissions: list[str], root: Path, count: int, *extra: str) ->
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("shards")
     examples = root / "examples"
-    subprocess.run([sys.executable, str(paths.REPO_ROOT / "dev" / "make_examples.py"), str(examples)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(paths.REPO_ROOT / "dev" / "make_examples.py"), str(examples)],
+        check=True,
+        capture_output=True,
+    )
     # A folder submission named like the reference tarball: grade names it reference-2, every shard too.
     folder = root / "late" / "reference"
     (folder / "layers").mkdir(parents=True)
@@ -62,8 +66,16 @@ def graded(tmp_path_factory):
     submissions = [str(examples / f"{name}.tar.gz") for name in NAMES[:3]] + [str(folder)]
     run("grade", *submissions, "--out", str(root / "A"), "--gradebook", str(root / "A.db"), "--assignment", ASSIGNMENT)
     three = grade_shards(submissions, root / "three", 3)
-    run("merge", *map(str, three), "--out", str(root / "B"), "--gradebook", str(root / "B.db"),
-        "--assignment", ASSIGNMENT)
+    run(
+        "merge",
+        *map(str, three),
+        "--out",
+        str(root / "B"),
+        "--gradebook",
+        str(root / "B.db"),
+        "--assignment",
+        ASSIGNMENT,
+    )
     six = grade_shards(submissions, root / "six", 6)
     run("merge", *map(str, six), "--out", str(root / "C"))
     return root, submissions, three, six
@@ -95,8 +107,16 @@ def test_shares_split_by_name_only():
     assert [share_of(name, 3) for name in NAMES] == [1, 2, 2, 1]  # pinned: every machine, every version
     assert parse_shard("2/4") == (2, 4) and parse_shard("1/1") == (1, 1)
     code = "from autograder.shard import share_of; print([share_of(n, 7) for n in %r])" % NAMES
-    answers = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                              env=dict(os.environ, PYTHONHASHSEED=seed)).stdout for seed in ("0", "1", "12345")}
+    answers = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ, PYTHONHASHSEED=seed),
+        ).stdout
+        for seed in ("0", "1", "12345")
+    }
     assert answers == {str([share_of(n, 7) for n in NAMES]) + "\n"}
 
 
@@ -136,12 +156,19 @@ def gradebook_contents(db: Path) -> dict:
 
     with Gradebook(f"sqlite:///{db}", course_id="") as gb:
         assignment = gb.find_assignment(ASSIGNMENT)
-        contents = {"max_score": assignment.max_score,
-                    "cells": sorted((c.name, c.max_score) for n in assignment.notebooks for c in n.grade_cells)}
+        contents = {
+            "max_score": assignment.max_score,
+            "cells": sorted((c.name, c.max_score) for n in assignment.notebooks for c in n.grade_cells),
+        }
         for submission in assignment.submissions:
-            contents[submission.student.id] = (submission.score, sorted(
-                (g.name, g.auto_score, g.manual_score, g.needs_manual_grade)
-                for n in submission.notebooks for g in n.grades))
+            contents[submission.student.id] = (
+                submission.score,
+                sorted(
+                    (g.name, g.auto_score, g.manual_score, g.needs_manual_grade)
+                    for n in submission.notebooks
+                    for g in n.grades
+                ),
+            )
     return contents
 
 
@@ -149,8 +176,14 @@ def test_merge_writes_the_gradebook_one_run_writes(graded):
     root = graded[0]
     merged, unsharded = gradebook_contents(root / "B.db"), gradebook_contents(root / "A.db")
     assert merged == unsharded
-    assert set(merged) == {"max_score", "cells", "reference", "untouched-stubs", "bug-bn-momentum-swapped",
-                           "reference-2"}
+    assert set(merged) == {
+        "max_score",
+        "cells",
+        "reference",
+        "untouched-stubs",
+        "bug-bn-momentum-swapped",
+        "reference-2",
+    }
     assert merged["reference"][0] == 100
 
 
@@ -182,8 +215,18 @@ def test_merge_refuses_missing_repeated_and_foreign_shares(graded, tmp_path):
     assert "different lists" in message and "late-student" in message
     rubric = tmp_path / "rubric.toml"
     rubric.write_text(paths.RUBRIC_FILE.read_text() + "\n# edited\n")
-    assert "another rubric" in refused("merge", *map(str, three), "--out", str(out), "--rubric", str(rubric),
-                                       "--gradebook", str(tmp_path / "g.db"), "--assignment", ASSIGNMENT)
+    assert "another rubric" in refused(
+        "merge",
+        *map(str, three),
+        "--out",
+        str(out),
+        "--rubric",
+        str(rubric),
+        "--gradebook",
+        str(tmp_path / "g.db"),
+        "--assignment",
+        ASSIGNMENT,
+    )
     assert not out.exists()  # a refused merge writes nothing
 
 
@@ -195,6 +238,16 @@ def test_bad_shard_values_are_refused(value, tmp_path, capsys):
 
 
 def test_shard_and_gradebook_do_not_go_together(tmp_path):
-    message = refused("grade", str(tmp_path), "--out", str(tmp_path / "out"), "--shard", "1/2",
-                      "--gradebook", str(tmp_path / "g.db"), "--assignment", ASSIGNMENT)
+    message = refused(
+        "grade",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "out"),
+        "--shard",
+        "1/2",
+        "--gradebook",
+        str(tmp_path / "g.db"),
+        "--assignment",
+        ASSIGNMENT,
+    )
     assert "when merging" in message

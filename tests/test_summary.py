@@ -1,4 +1,5 @@
 """Batch grading's instructor view: progress bar, end-of-batch summary, grades.csv (issue 7)."""
+
 from __future__ import annotations
 
 import csv
@@ -11,10 +12,17 @@ import sys
 from autograder import paths
 from autograder.checks.cases import cases_for
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
-from autograder.rubric import load_rubric
 from autograder.reports.results import TestResult, read_tests
-from autograder.reports.summary import (PLOT_NAME, SUMMARY_NAME, ProgressBar, analyse, histogram_lines, terminal_text,
-                                        write_summary)
+from autograder.reports.summary import (
+    PLOT_NAME,
+    SUMMARY_NAME,
+    ProgressBar,
+    analyse,
+    histogram_lines,
+    terminal_text,
+    write_summary,
+)
+from autograder.rubric import load_rubric
 
 SEED = load_rubric().seed
 CONV = next(g for g in GROUPS if g.name == "conv_naive")
@@ -40,8 +48,9 @@ def results(score: float, failed_cases: set[int] = frozenset(), error: bool = Fa
 def test_the_check_and_the_case_of_a_test_come_from_its_fields_not_its_name():
     test = read_tests({"tests": [a_test("gradients match the reference", False, LABELS[1])]})[0]
     assert (test.name, test.check_name, test.case) == (f"{CHECK}, {LABELS[1]}", CHECK, LABELS[1])
-    caseless = TestResult("conv_forward_fast", "vectorized", "vectorized (no Python loop over N, H' or W')", True,
-                          "", "visible")
+    caseless = TestResult(
+        "conv_forward_fast", "vectorized", "vectorized (no Python loop over N, H' or W')", True, "", "visible"
+    )
     assert caseless.name == caseless.check_name == "conv_forward_fast: vectorized (no Python loop over N, H' or W')"
     # A name is never split: a check whose words end like a case label stays whole.
     tricky = read_tests({"tests": [a_test(f"looks like a case, {LABELS[0]}", True)]})[0]
@@ -49,8 +58,13 @@ def test_the_check_and_the_case_of_a_test_come_from_its_fields_not_its_name():
 
 
 def test_failures_per_check_and_per_case_worst_first():
-    rows = [("a", results(100)), ("b", results(60, {0})), ("c", results(40, {0, 1})),
-            ("d", results(0, {0, 1, 2})), ("broken", results(0, error=True))]
+    rows = [
+        ("a", results(100)),
+        ("b", results(60, {0})),
+        ("c", results(40, {0, 1})),
+        ("d", results(0, {0, 1, 2})),
+        ("broken", results(0, error=True)),
+    ]
     summary = analyse(rows)
     assert summary.count == 4 and summary.internal_errors == ["broken"]
     assert sorted(summary.scores) == [0, 40, 60, 100]
@@ -108,14 +122,18 @@ def test_grade_command_writes_summary_and_csv_in_input_order(tmp_path):
             shutil.copyfile(source / module, folder / module)
         subs.append(str(tmp_path / name))
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "autograder", "grade", *subs, "--out", str(out), "--jobs", "2"],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *subs, "--out", str(out), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Score distribution" in result.stdout and "Most failed checks" in result.stdout
     assert "\r" not in result.stderr and "left" not in result.stderr  # no progress bar in a pipe
     assert (out / SUMMARY_NAME).is_file() and (out / PLOT_NAME).is_file()
     with open(out / "grades.csv") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0][:3 + len(GRADED_FUNCTIONS)] == ["submission", "score", "max_score", *GRADED_FUNCTIONS]
+    assert rows[0][: 3 + len(GRADED_FUNCTIONS)] == ["submission", "score", "max_score", *GRADED_FUNCTIONS]
     assert [r[0] for r in rows[1:]] == ["zed", "amy"]  # the order given on the command line
     assert rows[1][1] == "100" and rows[2][1] == "0"

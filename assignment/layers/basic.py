@@ -10,6 +10,7 @@ follows the same conventions as `layers/conv.py` and `layers/norm.py`:
 * `cache` is a tuple that only the matching backward function reads;
 * no function modifies the arrays it is given.
 """
+
 import numpy as np
 
 
@@ -100,7 +101,7 @@ def max_pool_forward_naive(x, pool_param):
     out = np.empty((N, C, H_out, W_out), dtype=np.float64)
     for i in range(H_out):
         for j in range(W_out):
-            window = x[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw]
+            window = x[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw]
             out[:, :, i, j] = window.max(axis=(2, 3))
     cache = (x, pool_param)
     return out, cache
@@ -119,7 +120,7 @@ def max_pool_backward_naive(dout, cache):
     n_idx, c_idx = np.meshgrid(np.arange(N), np.arange(C), indexing="ij")
     for i in range(H_out):
         for j in range(W_out):
-            window = x[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw]
+            window = x[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw]
             flat = window.reshape(N, C, ph * pw).argmax(axis=2)
             r = i * stride + flat // pw
             s = j * stride + flat % pw

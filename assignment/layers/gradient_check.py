@@ -25,8 +25,9 @@ the machinery behind these two functions; you do not need to read it.
 """
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -153,9 +154,7 @@ def check_gradients(
         )
         projected = None
         if projection and comparison.error is not None:
-            projected = _project_one(
-                f, work, name, analytic, weights, rng=rng, h=h, rtol=rtol, atol=atol
-            )
+            projected = _project_one(f, work, name, analytic, weights, rng=rng, h=h, rtol=rtol, atol=atol)
         checks[name] = GradientCheck(
             name=name,
             elementwise=comparison,
@@ -201,8 +200,13 @@ def compare_arrays(
         # Tolerances worked out from data (finite-difference noise) that holds
         # NaN or inf: a failed comparison, never a crash.
         return Comparison(
-            name=name, passed=False, problem="tolerance", error=None,
-            rtol=float(rtol), atol=float(atol), labels=labels,
+            name=name,
+            passed=False,
+            problem="tolerance",
+            error=None,
+            rtol=float(rtol),
+            atol=float(atol),
+            labels=labels,
         )
     _check_tolerances(rtol, atol)
     expected = np.asarray(expected)
@@ -214,7 +218,13 @@ def compare_arrays(
     problem = None if actual.dtype == expected.dtype else "dtype"
     shape = actual.shape
     return _compare_values(
-        actual, expected, rtol=rtol, atol=atol, name=name, labels=labels, problem=problem,
+        actual,
+        expected,
+        rtol=rtol,
+        atol=atol,
+        name=name,
+        labels=labels,
+        problem=problem,
         index_of=lambda flat: tuple(int(i) for i in np.unravel_index(flat, shape)),
     )
 
@@ -298,9 +308,7 @@ def compare_scalars(
     )
 
 
-def directional_derivative(
-    out_plus: np.ndarray, out_minus: np.ndarray, dout: np.ndarray, h: float
-) -> float:
+def directional_derivative(out_plus: np.ndarray, out_minus: np.ndarray, dout: np.ndarray, h: float) -> float:
     """Estimate ``dout . J u`` from two forward outputs.
 
     Args:
@@ -405,9 +413,7 @@ class Comparison:
     nonfinite_side: str | None = None
     actual_type: str | None = None
     labels: tuple[str, str] = ("actual", "expected")
-    sampled_indices: tuple[tuple[int, ...], ...] | None = field(
-        default=None, repr=False
-    )
+    sampled_indices: tuple[tuple[int, ...], ...] | None = field(default=None, repr=False)
 
     def _where(self) -> str:
         return f" at index {self.index}" if self.index else ""
@@ -443,15 +449,9 @@ class Comparison:
             what = "None" if self.actual_type == "NoneType" else f"a {self.actual_type}"
             return f"{head}{actual} is {what}, not a numpy array"
         if self.problem == "shape":
-            return (
-                f"{head}{actual} has shape {self.actual_shape}, "
-                f"{expected} has shape {self.expected_shape}"
-            )
+            return f"{head}{actual} has shape {self.actual_shape}, {expected} has shape {self.expected_shape}"
         if self.problem == "dtype":
-            text = (
-                f"{head}{actual} has dtype {self.actual_dtype}, "
-                f"{expected} has dtype {self.expected_dtype}"
-            )
+            text = f"{head}{actual} has dtype {self.actual_dtype}, {expected} has dtype {self.expected_dtype}"
             if self.nonfinite_side is not None:
                 text += f" (values: {self._nonfinite()})"
             elif self.error is not None:
@@ -502,9 +502,7 @@ class GradientCheck:
 
     @property
     def passed(self) -> bool:
-        return self.elementwise.passed and (
-            self.projection is None or self.projection.passed
-        )
+        return self.elementwise.passed and (self.projection is None or self.projection.passed)
 
     def __str__(self) -> str:
         comparison, projection = self.elementwise, self.projection
@@ -595,8 +593,7 @@ def _prepare(
     for name, value in inputs.items():
         if not np.array_equal(work[name], value, equal_nan=True):
             raise ValueError(
-                f"f modified its input {name!r} in place; a forward pass must "
-                f"not change its arguments (work on a copy)"
+                f"f modified its input {name!r} in place; a forward pass must not change its arguments (work on a copy)"
             )
     weights = _upstream(out, dout, "f")
     return work, out, weights
@@ -640,12 +637,9 @@ def _output_array(value: Any, what: str) -> np.ndarray:
         return value.copy()
     if isinstance(value, np.floating) and value.dtype != np.float64:
         raise TypeError(
-            f"{what} returned a number of type {value.dtype}; it must return "
-            f"a float64 (did a cast to float32 slip in?)"
+            f"{what} returned a number of type {value.dtype}; it must return a float64 (did a cast to float32 slip in?)"
         )
-    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(
-        value, bool
-    ):
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
         return np.array(float(value))
     raise TypeError(
         f"{what} returned {type(value).__name__}; it must return a float64 "
@@ -664,10 +658,7 @@ def _upstream(out: np.ndarray, dout: np.ndarray | None, what: str) -> np.ndarray
         return np.ones(out.shape)
     _require_float64(dout, "dout")
     if dout.shape != out.shape:
-        raise ValueError(
-            f"dout has shape {dout.shape} but {what} returned shape {out.shape}; "
-            f"they must match"
-        )
+        raise ValueError(f"dout has shape {dout.shape} but {what} returned shape {out.shape}; they must match")
     return dout
 
 
@@ -727,9 +718,7 @@ def _check_one_input(
     return comparison, method
 
 
-def _sample_indices(
-    shape: tuple[int, ...], num_checks: int, rng: np.random.Generator
-) -> list[tuple]:
+def _sample_indices(shape: tuple[int, ...], num_checks: int, rng: np.random.Generator) -> list[tuple]:
     """Draw ``num_checks`` distinct indices of an array of ``shape``."""
     size = int(np.prod(shape))
     flat = rng.choice(size, size=min(num_checks, size), replace=False)
@@ -831,10 +820,7 @@ def _structure_problem(
     if actual.shape != tuple(expected_shape):
         return Comparison(problem="shape", **common)
     real = (np.bool_, np.integer, np.floating)
-    if not (
-        issubclass(actual.dtype.type, real)
-        and issubclass(np.dtype(expected_dtype).type, real)
-    ):
+    if not (issubclass(actual.dtype.type, real) and issubclass(np.dtype(expected_dtype).type, real)):
         return Comparison(problem="dtype", size=int(actual.size), **common)
     return None
 
@@ -878,9 +864,7 @@ def _compare_values(
     if bad_a.any() or bad_e.any():
         bad = bad_a | bad_e
         first = int(np.argmax(bad))
-        side = "both" if bad_a.any() and bad_e.any() else (
-            "actual" if bad_a.any() else "expected"
-        )
+        side = "both" if bad_a.any() and bad_e.any() else ("actual" if bad_a.any() else "expected")
         return Comparison(
             passed=False,
             problem=problem or "nonfinite",
@@ -911,9 +895,7 @@ def _compare_values(
     )
 
 
-def _elementwise_errors(
-    actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float
-) -> np.ndarray:
+def _elementwise_errors(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> np.ndarray:
     """Return ``|actual - expected| / max(|expected|, atol / rtol)`` (finite inputs)."""
     difference = np.abs(actual - expected)
     scale = np.maximum(np.abs(expected), atol / rtol)

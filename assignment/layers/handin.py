@@ -30,6 +30,7 @@ metadata under RECORD_KEY, which is what collate.sh reads. Cells are named as
 a student sees them: the section heading above the cell and the cell's first
 line, never nbgrader's internal ids.
 """
+
 import hashlib
 import json
 import os
@@ -177,8 +178,16 @@ def released_cells(notebook):
         if cell_id is None or kind is None:
             continue
         source = source_text(cell)
-        record.append({"id": cell_id, "kind": kind, "cell_type": cell.get("cell_type"), "section": section,
-                       "first_line": first_line(source), "sha256": digest(source)})
+        record.append(
+            {
+                "id": cell_id,
+                "kind": kind,
+                "cell_type": cell.get("cell_type"),
+                "section": section,
+                "first_line": first_line(source),
+                "sha256": digest(source),
+            }
+        )
     return record
 
 
@@ -209,14 +218,17 @@ def notebook_findings(notebook, released=None):
     unrun = [(cell, section) for cell, section in zip(cells, places) if is_code(cell) and not was_run(cell)]
     code_count = sum(1 for cell in cells if is_code(cell))
     if unrun:
-        named = "; ".join(describe(section, None, first_line(source_text(cell)), "code")
-                          for cell, section in unrun[:NAMED_CELLS])
+        named = "; ".join(
+            describe(section, None, first_line(source_text(cell)), "code") for cell, section in unrun[:NAMED_CELLS]
+        )
         more = " and %d more" % (len(unrun) - NAMED_CELLS) if len(unrun) > NAMED_CELLS else ""
         if len(unrun) == code_count:
             text = "has NOT BEEN RUN (no code cell has been run and saved): run all its cells in Jupyter, then save"
         else:
-            text = "%d of %d code cells have not been run (or not saved after running): %s%s. Run them all, then " \
-                   "save" % (len(unrun), code_count, named, more)
+            text = (
+                "%d of %d code cells have not been run (or not saved after running): %s%s. Run them all, then "
+                "save" % (len(unrun), code_count, named, more)
+            )
         findings.append(Finding("not_run", text))
 
     for cell, section in zip(cells, places):
@@ -225,17 +237,29 @@ def notebook_findings(notebook, released=None):
             if isinstance(output, dict) and output.get("output_type") == "error":
                 ename, evalue = str(output.get("ename", "")), str(output.get("evalue", ""))
                 error = ename + (": " + first_line(evalue, 80) if evalue.strip() else "")
-                findings.append(Finding("error", "%s shows an error (%s): fix it, run it again and save" % (
-                    describe(section, None, first_line(source_text(cell)), "code"), error), grade_id(cell), ename))
+                findings.append(
+                    Finding(
+                        "error",
+                        "%s shows an error (%s): fix it, run it again and save"
+                        % (describe(section, None, first_line(source_text(cell)), "code"), error),
+                        grade_id(cell),
+                        ename,
+                    )
+                )
                 break
 
     record = released if released is not None else recorded_cells(notebook)
     if record is None:
-        findings.append(Finding("no_record", "has lost its record of the released cells (its metadata was "
-                                             "rewritten, by an editor other than Jupyter perhaps), so collate.sh "
-                                             "cannot tell whether a cell was deleted; the autograder still checks "
-                                             "it against the handout's copy: make sure every cell of the handout's "
-                                             "copy is still there"))
+        findings.append(
+            Finding(
+                "no_record",
+                "has lost its record of the released cells (its metadata was "
+                "rewritten, by an editor other than Jupyter perhaps), so collate.sh "
+                "cannot tell whether a cell was deleted; the autograder still checks "
+                "it against the handout's copy: make sure every cell of the handout's "
+                "copy is still there",
+            )
+        )
         record = []
     present = {}
     for cell in cells:
@@ -244,22 +268,35 @@ def notebook_findings(notebook, released=None):
             present[cell_id] = cell
     for entry in record:
         cell = present.get(entry.get("id"))
-        label = describe(entry.get("section", ""), entry.get("kind"), entry.get("first_line", ""),
-                         entry.get("cell_type"))
+        label = describe(
+            entry.get("section", ""), entry.get("kind"), entry.get("first_line", ""), entry.get("cell_type")
+        )
         if cell is None:
-            findings.append(Finding("deleted", "%s is missing (deleted, or its metadata was lost when it was "
-                                               "copied): restore it from the handout's copy" % label, entry.get("id")))
+            findings.append(
+                Finding(
+                    "deleted",
+                    "%s is missing (deleted, or its metadata was lost when it was "
+                    "copied): restore it from the handout's copy" % label,
+                    entry.get("id"),
+                )
+            )
             continue
         same = digest(source_text(cell)) == entry.get("sha256")
         kind = entry.get("kind")
         if kind == "solution" and same:
             findings.append(Finding("unfilled", "%s is still to fill in (it is as handed out)" % label, entry["id"]))
         elif kind == "answer" and same:
-            findings.append(Finding("unanswered", '%s still says "%s": write your answer there' % (
-                label, ANSWER_STUB), entry["id"]))
+            findings.append(
+                Finding("unanswered", '%s still says "%s": write your answer there' % (label, ANSWER_STUB), entry["id"])
+            )
         elif kind == "locked" and (not same or cell.get("cell_type") != entry.get("cell_type")):
-            findings.append(Finding("changed", "%s is read-only but was changed: restore it from the handout's "
-                                               "copy" % label, entry["id"]))
+            findings.append(
+                Finding(
+                    "changed",
+                    "%s is read-only but was changed: restore it from the handout's copy" % label,
+                    entry["id"],
+                )
+            )
     order = {kind: index for index, kind in enumerate(KINDS)}
     return sorted(findings, key=lambda finding: order[finding.kind])
 
@@ -324,8 +361,12 @@ def check_notebook(rel, path):
         return
     findings = notebook_findings(notebook)
     for finding in findings:
-        say("W", "%s %s" % (rel, finding.text) if finding.kind in ("not_run", "no_record")
-            else "%s, %s" % (rel, finding.text))
+        say(
+            "W",
+            "%s %s" % (rel, finding.text)
+            if finding.kind in ("not_run", "no_record")
+            else "%s, %s" % (rel, finding.text),
+        )
     if not findings:
         runs = sum(1 for cell in notebook["cells"] if isinstance(cell, dict) and is_code(cell))
         say("O", "%s: run, saved and completed (%d code cells)" % (rel, runs))

@@ -30,6 +30,7 @@ with "batch" = `batchnorm_forward`, "layer" = `layernorm_forward` (gamma and
 beta of shape (D,)) and "group" = `spatial_groupnorm_forward` on the hidden
 features viewed as (N, D, 1, 1) (gamma and beta of shape (1, D, 1, 1)).
 """
+
 import numpy as np
 
 from layers import basic
@@ -55,9 +56,18 @@ class ConvNet:
     - normalization, num_groups, reg: the options given.
     """
 
-    def __init__(self, input_dim=(1, 8, 8), num_filters=8, filter_size=3,
-                 num_classes=10, normalization=None, num_groups=2,
-                 weight_scale=None, reg=0.0, seed=0):
+    def __init__(
+        self,
+        input_dim=(1, 8, 8),
+        num_filters=8,
+        filter_size=3,
+        num_classes=10,
+        normalization=None,
+        num_groups=2,
+        weight_scale=None,
+        reg=0.0,
+        seed=0,
+    ):
         """Initialize the weights.
 
         Inputs:
@@ -176,8 +186,17 @@ class TwoLayerNet:
     with a normalization, 'W2' (D, K), 'b2' (K,)), bn_param, normalization, reg.
     """
 
-    def __init__(self, input_dim=64, hidden_dim=64, num_classes=10,
-                 normalization=None, num_groups=4, weight_scale=None, reg=0.0, seed=0):
+    def __init__(
+        self,
+        input_dim=64,
+        hidden_dim=64,
+        num_classes=10,
+        normalization=None,
+        num_groups=4,
+        weight_scale=None,
+        reg=0.0,
+        seed=0,
+    ):
         """Initialize the weights.
 
         Inputs:
@@ -225,7 +244,8 @@ class TwoLayerNet:
             return norm_layers.layernorm_forward(a, p["gamma1"], p["beta1"], self.norm_param)
         N, D = a.shape
         out, cache = norm_layers.spatial_groupnorm_forward(
-            a.reshape(N, D, 1, 1), p["gamma1"], p["beta1"], self.num_groups, self.norm_param)
+            a.reshape(N, D, 1, 1), p["gamma1"], p["beta1"], self.num_groups, self.norm_param
+        )
         return out.reshape(N, D), cache
 
     def _norm_backward(self, dout, cache):

@@ -36,6 +36,7 @@ itself could not run (numpy missing, say).
 How the checks are organised: TABLE below holds one row per (function,
 check); a new kind of check is one more row.
 """
+
 import contextlib
 import io
 import os
@@ -326,8 +327,9 @@ BATCHNORM_CASES = (
 )
 BATCHNORM_SEQUENCES = (
     _sequence("bn-seq-default", (3, 4), (2, 4), {"mode": "train"}, "default eps and momentum"),
-    _sequence("bn-seq-explicit", (5, 2), (3, 2), {"mode": "train", "eps": 1e-2, "momentum": 0.6},
-              "eps 0.01, momentum 0.6"),
+    _sequence(
+        "bn-seq-explicit", (5, 2), (3, 2), {"mode": "train", "eps": 1e-2, "momentum": 0.6}, "eps 0.01, momentum 0.6"
+    ),
 )
 SPATIAL_BATCHNORM_CASES = (
     _norm_case("sbn-plain", (2, 3, 2, 4), {"mode": "train"}),
@@ -413,8 +415,10 @@ def expect_triple(result):
 
 def need_harness(ctx):
     if ctx.harness is None:
-        raise NotChecked("not checked: layers/gradient_check.py does not import (%s); "
-                         "restore it from the handout" % ctx.harness_error)
+        raise NotChecked(
+            "not checked: layers/gradient_check.py does not import (%s); "
+            "restore it from the handout" % ctx.harness_error
+        )
 
 
 def plain_comparison(actual, expected, label):
@@ -439,31 +443,38 @@ def compare(ctx, actual, expected, label, case, what):
         if passed:
             return text
         raise CheckFailed("%s, case %s: %s" % (what, case.label, text), "case: %s\n%s" % (case.label, text))
-    comparison = ctx.harness.compare_arrays(actual, expected, rtol=OUTPUT_RTOL, name=label,
-                                            labels=("yours", "expected"))
+    comparison = ctx.harness.compare_arrays(
+        actual, expected, rtol=OUTPUT_RTOL, name=label, labels=("yours", "expected")
+    )
     if comparison.passed:
         return str(comparison)
     if comparison.problem == "values":
         short = "%s is wrong (error %.1e > %.0e, %d of %d elements)" % (
-            label, comparison.error, comparison.rtol, comparison.mismatches, comparison.size)
+            label,
+            comparison.error,
+            comparison.rtol,
+            comparison.mismatches,
+            comparison.size,
+        )
     else:
         short = str(comparison)
-    raise CheckFailed("%s, case %s: %s" % (what, case.label, short),
-                      "case: %s\n%s" % (case.label, comparison))
+    raise CheckFailed("%s, case %s: %s" % (what, case.label, short), "case: %s\n%s" % (case.label, comparison))
 
 
 def unchanged(before, arrays, name, case):
     for key, original in before.items():
         if not np.array_equal(original, arrays[key]):
-            raise CheckFailed("%s modified its input %s, case %s (copy it before changing it)"
-                              % (name, key, case.label))
+            raise CheckFailed(
+                "%s modified its input %s, case %s (copy it before changing it)" % (name, key, case.label)
+            )
 
 
 def settings_kept(param, given, name, case):
     for key in ("mode", "eps", "momentum"):
         if key in given and param.get(key) != given[key]:
-            raise CheckFailed("%s changed bn_param['%s'] from %r to %r, case %s"
-                              % (name, key, given[key], param.get(key), case.label))
+            raise CheckFailed(
+                "%s changed bn_param['%s'] from %r to %r, case %s" % (name, key, given[key], param.get(key), case.label)
+            )
 
 
 def expected(key, part=None):
@@ -538,19 +549,28 @@ class RunningAverages:
                         raise CheckFailed("train mode did not store bn_param['%s'], case %s" % (key, sequence.label))
             texts = []
             for key in ("running_mean", "running_var"):
-                texts.append(compare(ctx, bn_param[key], expected(sequence.key, key), "bn_param['%s']" % key,
-                                     sequence, "running averages"))
+                texts.append(
+                    compare(
+                        ctx,
+                        bn_param[key],
+                        expected(sequence.key, key),
+                        "bn_param['%s']" % key,
+                        sequence,
+                        "running averages",
+                    )
+                )
             kept = {key: np.array(bn_param[key], copy=True) for key in ("running_mean", "running_var")}
             bn_param["mode"] = "test"
             before = test.copy()
             with quiet():
                 out, _ = expect_pair(forward(test, gamma, beta, bn_param), "out, cache")
-            texts.append(compare(ctx, out, expected(sequence.key, "test_out"), "test-mode out", sequence,
-                                 "test mode"))
+            texts.append(compare(ctx, out, expected(sequence.key, "test_out"), "test-mode out", sequence, "test mode"))
             for key, value in kept.items():
                 if not np.array_equal(value, bn_param[key]):
-                    raise CheckFailed("test mode changed bn_param['%s'] (it must only read the running "
-                                      "averages), case %s" % (key, sequence.label))
+                    raise CheckFailed(
+                        "test mode changed bn_param['%s'] (it must only read the running "
+                        "averages), case %s" % (key, sequence.label)
+                    )
             if not np.array_equal(before, test):
                 raise CheckFailed("%s modified its input x in test mode, case %s" % (name, sequence.label))
             ctx.log.append((name, self.title, sequence.label, True, "\n".join(texts)))
@@ -564,8 +584,10 @@ def _failure_text(result):
         comparison = check.elementwise
         if not comparison.passed:
             if comparison.problem == "values":
-                parts.append("d%s error %.1e > %.0e (%d of %d elements)" % (
-                    check.name, comparison.error, comparison.rtol, comparison.mismatches, comparison.size))
+                parts.append(
+                    "d%s error %.1e > %.0e (%d of %d elements)"
+                    % (check.name, comparison.error, comparison.rtol, comparison.mismatches, comparison.size)
+                )
             else:
                 parts.append(str(comparison))
         else:
@@ -596,8 +618,10 @@ def gradient_check(ctx, name, case, between=None):
     names = list(arrays)
     for key, grad in zip(names, grads):
         if isinstance(grad, np.ndarray) and grad.shape != arrays[key].shape:
-            raise CheckFailed("gradient check, case %s: d%s has shape %s, expected %s (the shape of %s)"
-                              % (case.label, key, grad.shape, arrays[key].shape, key))
+            raise CheckFailed(
+                "gradient check, case %s: d%s has shape %s, expected %s (the shape of %s)"
+                % (case.label, key, grad.shape, arrays[key].shape, key)
+            )
 
     def f(*values):
         with quiet():
@@ -609,7 +633,7 @@ def gradient_check(ctx, name, case, between=None):
     except (TypeError, ValueError) as error:
         frames = traceback.extract_tb(error.__traceback__)
         if frames and os.path.basename(frames[-1].filename) == "gradient_check.py":
-            raise CheckFailed("gradient check, case %s: %s" % (case.label, error))
+            raise CheckFailed("gradient check, case %s: %s" % (case.label, error)) from error
         raise
     return result
 
@@ -625,8 +649,10 @@ class Gradients:
         for case in cases:
             result = gradient_check(ctx, name, case)
             if not result.passed:
-                raise CheckFailed("gradient check, case %s: %s" % (case.label, _failure_text(result)),
-                                  "case: %s\n%s" % (case.label, result))
+                raise CheckFailed(
+                    "gradient check, case %s: %s" % (case.label, _failure_text(result)),
+                    "case: %s\n%s" % (case.label, result),
+                )
             ctx.log.append((name, self.title, case.label, True, str(result)))
         return "%d cases" % len(cases)
 
@@ -656,12 +682,16 @@ class SecondForward:
         except (CheckFailed, NotChecked, NotImplementedError):
             raise
         except Exception as error:  # only this order of calls breaks it
-            raise CheckFailed("after a second forward call (case %s) before the backward, the backward on case "
-                              "%s raised %s. %s" % (second.label, first.label, describe_error(error), advice))
+            raise CheckFailed(
+                "after a second forward call (case %s) before the backward, the backward on case "
+                "%s raised %s. %s" % (second.label, first.label, describe_error(error), advice)
+            ) from error
         if not result.passed:
-            raise CheckFailed("after a second forward call (case %s) before the backward, the gradients of "
-                              "case %s are wrong: %s. %s" % (second.label, first.label, _failure_text(result), advice),
-                              "case: %s, then a forward call on %s\n%s" % (first.label, second.label, result))
+            raise CheckFailed(
+                "after a second forward call (case %s) before the backward, the gradients of "
+                "case %s are wrong: %s. %s" % (second.label, first.label, _failure_text(result), advice),
+                "case: %s, then a forward call on %s\n%s" % (first.label, second.label, result),
+            )
         ctx.log.append((name, self.title, first.label, True, str(result)))
         return "second forward call first"
 
@@ -752,14 +782,16 @@ def import_module(name):
     import importlib
 
     try:
-        with time_limit(TIME_LIMIT), contextlib.redirect_stdout(Discard()), \
-                contextlib.redirect_stderr(Discard()):
+        with time_limit(TIME_LIMIT), contextlib.redirect_stdout(Discard()), contextlib.redirect_stderr(Discard()):
             return importlib.import_module("layers." + name), None
     except TimeUp:
         return None, "importing it took more than %.0f s" % TIME_LIMIT
     except SyntaxError as error:
-        return None, "SyntaxError: %s (layers/%s:%s)" % (error.msg, os.path.basename(error.filename or name + ".py"),
-                                                         error.lineno)
+        return None, "SyntaxError: %s (layers/%s:%s)" % (
+            error.msg,
+            os.path.basename(error.filename or name + ".py"),
+            error.lineno,
+        )
     except BaseException as error:  # noqa: BLE001 - any failure is reported, never raised
         if isinstance(error, KeyboardInterrupt):
             raise
@@ -862,10 +894,18 @@ def main(argv=None):
             counts["not implemented"] += 1
         else:
             counts["to look at"] += 1
-    print("%d ok, %d not implemented, %d to look at (%.1f s)%s."
-          % (counts["ok"], counts["not implemented"], counts["to look at"], time.time() - started,
-             "" if verbose or counts["ok"] == len(wanted) else "; -v shows every case, the worst element "
-             "and both values"))
+    print(
+        "%d ok, %d not implemented, %d to look at (%.1f s)%s."
+        % (
+            counts["ok"],
+            counts["not implemented"],
+            counts["to look at"],
+            time.time() - started,
+            ""
+            if verbose or counts["ok"] == len(wanted)
+            else "; -v shows every case, the worst element and both values",
+        )
+    )
     return EXIT_OK if counts["ok"] == len(wanted) else EXIT_PROBLEMS
 
 
@@ -877,6 +917,7 @@ def main(argv=None):
 # outputs are exact integers; the other values are rounded to 12 digits.
 
 EXPECTED = {}
+# fmt: off
 # BEGIN EXPECTED
 EXPECTED["conv-pad0"] = ((1, 3, 3, 3), [
     18, -15, -6, 0, -5, 18, 17, -16, 0, 1, -15, 18, 19, -4, 1, -5, -14, 19, -1, 10, 7, -2, 2, -1, -17, 8, -2,
@@ -996,6 +1037,7 @@ EXPECTED["sbn-seq"] = {
     ]),
 }
 # END EXPECTED
+# fmt: on
 
 
 if __name__ == "__main__":

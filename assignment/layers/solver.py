@@ -8,6 +8,7 @@ A model is any object with a dict `params` of arrays and a method
 `loss(X, y=None)` that returns class scores when y is None and
 `(loss, grads)` otherwise, grads having the keys of params.
 """
+
 import time
 
 import numpy as np
@@ -40,9 +41,21 @@ class Solver:
       of the parameters that reached it.
     """
 
-    def __init__(self, model, data, *, learning_rate=1e-2, momentum=0.9,
-                 batch_size=32, num_epochs=5, lr_schedule=None,
-                 num_train_samples=500, seed=0, print_every=None, verbose=False):
+    def __init__(
+        self,
+        model,
+        data,
+        *,
+        learning_rate=1e-2,
+        momentum=0.9,
+        batch_size=32,
+        num_epochs=5,
+        lr_schedule=None,
+        num_train_samples=500,
+        seed=0,
+        print_every=None,
+        verbose=False,
+    ):
         """
         Inputs:
         - model: see the module docstring.
@@ -105,7 +118,7 @@ class Solver:
             X, y = X[pick], y[pick]
         predictions = []
         for start in range(0, X.shape[0], batch_size):
-            scores = self.model.loss(X[start:start + batch_size])
+            scores = self.model.loss(X[start : start + batch_size])
             predictions.append(np.argmax(scores, axis=1))
         return float(np.mean(np.concatenate(predictions) == y))
 
@@ -120,7 +133,7 @@ class Solver:
             self.lr_history.append(self.learning_rate)
             order = self.rng.permutation(num_train)
             for start in range(0, num_train, self.batch_size):
-                batch = order[start:start + self.batch_size]
+                batch = order[start : start + self.batch_size]
                 self._step(self.X_train[batch], self.y_train[batch])
                 iteration += 1
                 if self.print_every and iteration % self.print_every == 0:
@@ -133,7 +146,9 @@ class Solver:
                 self.best_val_acc = val_acc
                 self.best_params = {name: value.copy() for name, value in self.model.params.items()}
             if self.verbose:
-                print(f"(epoch {epoch + 1}/{self.num_epochs}) lr {self.learning_rate:.3g} "
-                      f"train acc {train_acc:.3f}, val acc {val_acc:.3f}")
+                print(
+                    f"(epoch {epoch + 1}/{self.num_epochs}) lr {self.learning_rate:.3g} "
+                    f"train acc {train_acc:.3f}, val acc {val_acc:.3f}"
+                )
         self.train_time = time.perf_counter() - started
         return self

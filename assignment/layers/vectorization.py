@@ -15,6 +15,7 @@ comprehension, a generator, `np.vectorize`, `np.apply_along_axis` or a call
 of your naive function grow the same way and are found the same way. The
 result is a count, not a time: the same code always gets the same verdict.
 """
+
 from __future__ import annotations
 
 import sys
@@ -84,7 +85,7 @@ class LineCounter:
         elif self.current is not None:
             self._add((self.current[0], self.current[1], INNER))
 
-    def __enter__(self) -> "LineCounter":
+    def __enter__(self) -> LineCounter:
         self._saved = (_gettrace(), _getprofile())
         _thread_settrace(self._trace)
         _thread_setprofile(self._profile)
@@ -120,10 +121,16 @@ class Growth:
         if source_line.strip():
             text += f" ({source_line.strip()[:80]})"
         what = {LINE: "runs", CALL: "makes", INNER: "runs"}[self.kind]
-        unit = {LINE: "times", CALL: "calls into compiled code",
-                INNER: "lines of Python inside the library functions it calls"}[self.kind]
-        loop = {"N": "a Python loop over N (the samples)", "H'": "a Python loop over H' (the output rows)",
-                "W'": "a Python loop over W' (the output columns)"}[self.dimension]
+        unit = {
+            LINE: "times",
+            CALL: "calls into compiled code",
+            INNER: "lines of Python inside the library functions it calls",
+        }[self.kind]
+        loop = {
+            "N": "a Python loop over N (the samples)",
+            "H'": "a Python loop over H' (the output rows)",
+            "W'": "a Python loop over W' (the output columns)",
+        }[self.dimension]
         return f"{text} {what} {counts} {unit} for {self.dimension} = {sizes}: {loop}"
 
 
@@ -151,8 +158,9 @@ def rank(found: list[Growth], span: tuple[int, int] | None = None) -> list[Growt
     return sorted(found, key=key)
 
 
-def find_growth(per_factor: list[dict[tuple[str, int, str], int]], dimension: str,
-                sizes: tuple[int, ...]) -> list[Growth]:
+def find_growth(
+    per_factor: list[dict[tuple[str, int, str], int]], dimension: str, sizes: tuple[int, ...]
+) -> list[Growth]:
     """Lines whose counts grow over `per_factor` (the counts at each of FACTORS)."""
     keys = sorted({key for counts in per_factor for key in counts})
     found = []
@@ -168,8 +176,9 @@ def output_size(size: int, filter_size: int, stride: int, pad: int) -> int:
     return 1 + (int(size) + 2 * int(pad) - int(filter_size)) // int(stride)
 
 
-def conv_inputs(x_shape, w_shape, stride: int, pad: int, dimension: str, factor: int,
-                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+def conv_inputs(
+    x_shape, w_shape, stride: int, pad: int, dimension: str, factor: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Inputs of the base conv (x (N,C,H,W), w (F,C,HH,WW)) with one dimension grown.
 
     Returns x, w, b (F,) and conv_param. Growing H' (or W') by `factor` picks
@@ -200,8 +209,12 @@ def conv_case(x_shape, w_shape, stride: int, pad: int, dimension: str, factor: i
     """
     rng = np.random.default_rng(int(seed))
     x, w, b, conv_param = conv_inputs(x_shape, w_shape, stride, pad, dimension, factor, rng)
-    out_shape = (x.shape[0], w.shape[0], output_size(x.shape[2], w.shape[2], stride, pad),
-                 output_size(x.shape[3], w.shape[3], stride, pad))
+    out_shape = (
+        x.shape[0],
+        w.shape[0],
+        output_size(x.shape[2], w.shape[2], stride, pad),
+        output_size(x.shape[3], w.shape[3], stride, pad),
+    )
     return x, w, b, conv_param, rng.standard_normal(out_shape)
 
 
@@ -213,8 +226,9 @@ def dimension_sizes(x_shape, w_shape, stride: int, pad: int, dimension: str) -> 
     return tuple(int(base) * k for k in FACTORS)
 
 
-def check_module(module, x_shape=(2, 2, 3, 4), w_shape=(3, 2, 3, 3), stride: int = 1, pad: int = 1,
-                 seed: int = 0) -> dict[str, list[Growth] | str]:
+def check_module(
+    module, x_shape=(2, 2, 3, 4), w_shape=(3, 2, 3, 3), stride: int = 1, pad: int = 1, seed: int = 0
+) -> dict[str, list[Growth] | str]:
     """Run a module's conv_forward_fast and conv_backward_fast at growing sizes, counting.
 
     Returns, per function, the lines that grow (empty: vectorized), or a

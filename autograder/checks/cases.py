@@ -13,6 +13,7 @@ Coverage (SPEC section 1 and the known student bugs):
   is then far off); test mode after train calls, with and without default eps
   and momentum.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -47,11 +48,11 @@ class StateSequence:
 # (stride, pad, x shape, w shape)
 CONV_GRID = (
     (1, 1, (2, 3, 5, 5), (4, 3, 3, 3)),
-    (2, 0, (2, 3, 7, 5), (4, 3, 3, 2)),   # W: (5 - 2) / 2 does not divide evenly
-    (3, 2, (1, 2, 8, 6), (3, 2, 2, 4)),   # N = 1, H: (8 + 4 - 2) / 3 not even
-    (1, 0, (3, 1, 4, 6), (2, 1, 3, 3)),   # C = 1, pad 0
-    (2, 1, (2, 4, 6, 7), (5, 4, 3, 3)),   # overlapping windows, stride 2, uneven H
-    (1, 2, (2, 2, 4, 3), (3, 2, 5, 3)),   # pad 2, filter taller than the input
+    (2, 0, (2, 3, 7, 5), (4, 3, 3, 2)),  # W: (5 - 2) / 2 does not divide evenly
+    (3, 2, (1, 2, 8, 6), (3, 2, 2, 4)),  # N = 1, H: (8 + 4 - 2) / 3 not even
+    (1, 0, (3, 1, 4, 6), (2, 1, 3, 3)),  # C = 1, pad 0
+    (2, 1, (2, 4, 6, 7), (5, 4, 3, 3)),  # overlapping windows, stride 2, uneven H
+    (1, 2, (2, 2, 4, 3), (3, 2, 5, 3)),  # pad 2, filter taller than the input
 )
 
 # (x shape, eps or None for the default, small variance?)
@@ -62,7 +63,7 @@ LAYERNORM_GRID = (((3, 8), None, False), ((1, 5), None, False), ((5, 2), None, F
 GROUPNORM_GRID = (
     ((2, 6, 3, 4), 3, None, False),
     ((2, 6, 3, 4), 1, None, False),
-    ((3, 6, 2, 3), 6, None, False),       # G = C: instance norm
+    ((3, 6, 2, 3), 6, None, False),  # G = C: instance norm
     ((1, 4, 3, 3), 2, 1e-3, True),
 )
 INSTANCENORM_GRID = (((2, 3, 4, 5), None, False), ((1, 4, 3, 2), None, False), ((3, 2, 3, 3), 1e-3, True))
@@ -103,27 +104,37 @@ def _norm_label(shape, eps, small, groups=None) -> str:
 
 
 def _affine(rng, channels: int, shape) -> dict[str, np.ndarray]:
-    return {"gamma": (1 + 0.5 * rng.standard_normal(channels)).reshape(shape),
-            "beta": rng.standard_normal(channels).reshape(shape)}
+    return {
+        "gamma": (1 + 0.5 * rng.standard_normal(channels)).reshape(shape),
+        "beta": rng.standard_normal(channels).reshape(shape),
+    }
 
 
 def norm_cases(group: Group, rng: np.random.Generator) -> list[Case]:
     grid = {
-        "batchnorm": BATCHNORM_GRID, "spatial_batchnorm": SPATIAL_BATCHNORM_GRID,
-        "layernorm": LAYERNORM_GRID, "instancenorm": INSTANCENORM_GRID,
+        "batchnorm": BATCHNORM_GRID,
+        "spatial_batchnorm": SPATIAL_BATCHNORM_GRID,
+        "layernorm": LAYERNORM_GRID,
+        "instancenorm": INSTANCENORM_GRID,
     }
     cases = []
     if group.name == "groupnorm":
         for shape, groups, eps, small in GROUPNORM_GRID:
-            arrays = {"x": _data(rng, shape, small), **_affine(rng, shape[1], (1, shape[1], 1, 1)),
-                      "dout": rng.standard_normal(shape)}
+            arrays = {
+                "x": _data(rng, shape, small),
+                **_affine(rng, shape[1], (1, shape[1], 1, 1)),
+                "dout": rng.standard_normal(shape),
+            }
             param = {} if eps is None else {"eps": eps}
             cases.append(Case(_norm_label(shape, eps, small, groups), arrays, param, groups))
         return cases
     for shape, eps, small in grid[group.name]:
         features = shape[1]
-        arrays = {"x": _data(rng, shape, small), **_affine(rng, features, (features,)),
-                  "dout": rng.standard_normal(shape)}
+        arrays = {
+            "x": _data(rng, shape, small),
+            **_affine(rng, features, (features,)),
+            "dout": rng.standard_normal(shape),
+        }
         param = {} if eps is None else {"eps": eps}
         if group.signature == "batchnorm":
             param = {"mode": "train", **param}
@@ -137,8 +148,10 @@ def state_sequences(group: Group, rng: np.random.Generator) -> list[StateSequenc
         return []
     spatial = group.name == "spatial_batchnorm"
     shapes = [(5, 4), (6, 3)] if not spatial else [(2, 3, 2, 3), (3, 2, 2, 2)]
-    settings = [({"mode": "train"}, False, "default eps and momentum"),
-                ({"mode": "train", "eps": 1e-3, "momentum": 0.7}, True, "eps 1e-3, momentum 0.7, tiny variance")]
+    settings = [
+        ({"mode": "train"}, False, "default eps and momentum"),
+        ({"mode": "train", "eps": 1e-3, "momentum": 0.7}, True, "eps 1e-3, momentum 0.7, tiny variance"),
+    ]
     sequences = []
     for shape, (init, small, words) in zip(shapes, settings):
         batches = [_data(rng, shape, small) for _ in range(4)]
@@ -149,7 +162,7 @@ def state_sequences(group: Group, rng: np.random.Generator) -> list[StateSequenc
 
 def group_rng(seed: int, group: Group) -> np.random.Generator:
     """A generator per (seed, group): adding a group never changes another's cases."""
-    return np.random.default_rng([seed, sum(ord(c) * 31 ** i for i, c in enumerate(group.name)) % 2**32])
+    return np.random.default_rng([seed, sum(ord(c) * 31**i for i, c in enumerate(group.name)) % 2**32])
 
 
 def cases_for(group: Group, seed: int) -> tuple[list[Case], list[StateSequence]]:

@@ -25,6 +25,7 @@ mistake is named for a failing function when
 Several matching mistakes are all named ("one of"); none, nothing is said.
 Nothing here can change a score: it only adds words to failing tests.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,11 +37,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograder import trusted
-from autograder.contract import Group
 from autograder.checks.evaluate import returned_array
+from autograder.checks.plan import Plan
+from autograder.contract import Group
 from autograder.isolation.records import Records
 from autograder.mistakes import MISTAKES, Mistake
-from autograder.checks.plan import Plan
 from autograder.rubric import Rubric
 
 RUNNING_KEYS = ("running_mean", "running_var")
@@ -130,8 +131,11 @@ class _Runner:
             state = args[position]
             for key in RUNNING_KEYS:
                 arrays[key] = np.asarray(state[key]) if key in state else ABSENT
-        modified = frozenset(i for i, value in before.items()
-                             if args[i].shape != value.shape or not np.array_equal(args[i], value, equal_nan=True))
+        modified = frozenset(
+            i
+            for i, value in before.items()
+            if args[i].shape != value.shape or not np.array_equal(args[i], value, equal_nan=True)
+        )
         return Observation(None, arrays, modified)
 
 
@@ -231,15 +235,22 @@ class Diagnoser:
         checked = {check.data.get("call") for check in plan.checks if check.method in ("output", "grads")}
         for name in group.functions:
             forward = name == group.forward
-            calls = [call for call in plan.calls if call["func"] == name and
-                     (call["id"] in checked or (forward and _dict_position(call) is not None))]
-            rtol, atol = ((self.tol["forward_rtol"], self.tol["forward_atol"]) if forward else
-                          (self.tol["backward_rtol"], self.tol["backward_atol"]))
+            calls = [
+                call
+                for call in plan.calls
+                if call["func"] == name and (call["id"] in checked or (forward and _dict_position(call) is not None))
+            ]
+            rtol, atol = (
+                (self.tol["forward_rtol"], self.tol["forward_atol"])
+                if forward
+                else (self.tol["backward_rtol"], self.tol["backward_atol"])
+            )
             self.functions[name] = _Function(group, name, calls, ("out",) if forward else group.grads, rtol, atol)
         wanted = {call["id"] for name in group.functions for call in self.functions[name].calls}
         runner = _Runner(plan, trusted.load(group.module), {})
-        self.reference[group.name] = {call["id"]: runner.run(call, self._names(group, call))
-                                      for call in plan.calls if call["id"] in wanted}
+        self.reference[group.name] = {
+            call["id"]: runner.run(call, self._names(group, call)) for call in plan.calls if call["id"] in wanted
+        }
 
     @staticmethod
     def _names(group: Group, call: dict) -> tuple[str, ...]:
@@ -251,8 +262,9 @@ class Diagnoser:
             return
         group = plan.group
         wanted = {call["id"] for f in mistake.functions for call in self.functions[f].calls}
-        caches = {spec["cache"] for call in plan.calls if call["id"] in wanted
-                  for spec in call["args"] if "cache" in spec}
+        caches = {
+            spec["cache"] for call in plan.calls if call["id"] in wanted for spec in call["args"] if "cache" in spec
+        }
         runner = _Runner(plan, trusted.load(group.module), mistake.implementations)
         observed = self.observed[mistake.id] = {}
         for call in plan.calls:
@@ -267,8 +279,11 @@ class Diagnoser:
             observed[call["id"]] = observation
         rtol, atol = self.tol["forward_rtol"], self.tol["forward_atol"]
         reference = self.reference[group.name]
-        differs = [c for c, o in observed.items() if o is not None and reference.get(c) is not None
-                   and not same(o, reference[c], rtol, atol)]
+        differs = [
+            c
+            for c, o in observed.items()
+            if o is not None and reference.get(c) is not None and not same(o, reference[c], rtol, atol)
+        ]
         if not differs:
             self.disabled[mistake.id] = "same results as the reference on every case"
             return
@@ -325,19 +340,20 @@ def build_diagnoser(plans: dict[str, Plan], rubric: Rubric) -> Diagnoser | None:
     try:
         return Diagnoser(plans, rubric)
     except Exception as error:
-        print(f"warning: no known-mistake diagnosis in this batch ({type(error).__name__}: {error})",
-              file=sys.stderr)
+        print(f"warning: no known-mistake diagnosis in this batch ({type(error).__name__}: {error})", file=sys.stderr)
         return None
 
 
 # -- feedback -------------------------------------------------------------------------------------
 
+
 def describe(mistakes: list[Mistake]) -> str:
     """The words added to a failing test of a function diagnosed with MISTAKES."""
     if len(mistakes) == 1:
         return "Diagnosis (your results on the hidden cases match this known mistake): " + mistakes[0].hint
-    lines = ["Diagnosis (your results on the hidden cases match each of these known mistakes; your code has one "
-             "of them):"]
+    lines = [
+        "Diagnosis (your results on the hidden cases match each of these known mistakes; your code has one of them):"
+    ]
     lines += [f"  - {mistake.hint}" for mistake in mistakes]
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ imported here for this module's callers too), and every field of a record is
 validated before use. Each check returns (passed, message); the message
 is what the student reads.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,7 +15,11 @@ import numpy as np
 
 from autograder import trusted
 from autograder.checks.plan import Check, Plan
-from autograder.isolation.records import Records, Streams, read_streams  # noqa: F401  (Streams, read_streams: for callers)
+from autograder.isolation.records import (  # noqa: F401  (Streams, read_streams: for callers)
+    Records,
+    Streams,
+    read_streams,
+)
 
 
 class InternalError(RuntimeError):
@@ -69,9 +74,11 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
-def returned_array(records: Records, record: dict, k: int, name: str, expected: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+def returned_array(
+    records: Records, record: dict, k: int, name: str, expected: np.ndarray
+) -> tuple[np.ndarray | None, str | None]:
     """The k-th returned array, or a message saying why it is not a usable float64 array."""
-    described = (record.get("returned") or [None] * (k + 1))
+    described = record.get("returned") or [None] * (k + 1)
     description = described[k] if isinstance(described, list) and len(described) > k else None
     wanted = f"a float64 numpy array of shape {tuple(expected.shape)}"
     if not isinstance(description, dict):
@@ -79,29 +86,37 @@ def returned_array(records: Records, record: dict, k: int, name: str, expected: 
     if description.get("kind") != "ndarray":
         return None, f"{name} is {description.get('type', '?')} {description.get('repr', '')}; expected {wanted}."
     if description.get("subclass"):
-        return None, (f"{name} is a {description['subclass']} (a subclass of ndarray); return a plain numpy "
-                      f"array, e.g. with np.asarray.")
+        return None, (
+            f"{name} is a {description['subclass']} (a subclass of ndarray); return a plain numpy "
+            f"array, e.g. with np.asarray."
+        )
     value = records.array(description.get("file"))
     if value is None:
         return None, f"{name} has dtype {description.get('dtype', '?')}, which cannot be read; expected {wanted}."
     return value, None
 
 
-def compare(actual: np.ndarray, expected: np.ndarray, name: str, rtol: float, atol: float,
-            labels=("yours", "expected")) -> Outcome:
+def compare(
+    actual: np.ndarray, expected: np.ndarray, name: str, rtol: float, atol: float, labels=("yours", "expected")
+) -> Outcome:
     """Compare with the harness's measure, worded for a student."""
     result = trusted.harness().compare_arrays(actual, expected, rtol=rtol, atol=atol, name=name, labels=labels)
     if result.passed:
         return Outcome(True, f"{name}: ok (error {result.error:.1e} <= {rtol:.0e})")
     if result.problem == "shape" and actual.size == expected.size:
-        again = trusted.harness().compare_arrays(actual.reshape(expected.shape).astype(np.float64), expected,
-                                                 rtol=rtol, atol=atol, name=name)
+        again = trusted.harness().compare_arrays(
+            actual.reshape(expected.shape).astype(np.float64), expected, rtol=rtol, atol=atol, name=name
+        )
         if again.passed:
-            return Outcome(False, f"{name}: values right, shape {tuple(actual.shape)} where "
-                                  f"{tuple(expected.shape)} is expected.")
+            return Outcome(
+                False, f"{name}: values right, shape {tuple(actual.shape)} where {tuple(expected.shape)} is expected."
+            )
     if result.problem == "dtype":
-        return Outcome(False, f"{name}: dtype {actual.dtype} where float64 is expected "
-                              f"(values {'right' if result.error is not None and result.error <= rtol else 'wrong too'}).")
+        return Outcome(
+            False,
+            f"{name}: dtype {actual.dtype} where float64 is expected "
+            f"(values {'right' if result.error is not None and result.error <= rtol else 'wrong too'}).",
+        )
     if result.problem == "shape":
         return Outcome(False, f"{name}: shape {tuple(actual.shape)} where {tuple(expected.shape)} is expected.")
     return Outcome(False, str(result))
@@ -124,8 +139,14 @@ def function_span(source: str, name: str) -> tuple[int, int] | None:
 class Evaluator:
     """Runs the checks of one plan, given the student's and the reference's records."""
 
-    def __init__(self, plan: Plan, student: Records, reference: Records, tolerance: dict[str, float],
-                 sources: dict[str, str] | None = None):
+    def __init__(
+        self,
+        plan: Plan,
+        student: Records,
+        reference: Records,
+        tolerance: dict[str, float],
+        sources: dict[str, str] | None = None,
+    ):
         self.plan = plan
         self.student = student
         self.reference = reference
@@ -155,8 +176,9 @@ class Evaluator:
         expected = [self.reference_array(call_id, k) for k in range(len(names))]
         return self._compare_record(record, expected, names, rtol, atol)
 
-    def _compare_record(self, record: dict, expected: list[np.ndarray], names: tuple[str, ...], rtol: float,
-                        atol: float) -> Outcome:
+    def _compare_record(
+        self, record: dict, expected: list[np.ndarray], names: tuple[str, ...], rtol: float, atol: float
+    ) -> Outcome:
         """A student's record's returned arrays against EXPECTED, one line per array."""
         lines, passed = [], True
         for k, name in enumerate(names):
@@ -170,8 +192,9 @@ class Evaluator:
         """A forward call's output, or a backward call's gradients, against the reference's."""
         if self._function_of(call_id) == self.plan.group.forward:
             return self._compare_returned(call_id, ("out",), self.tol["forward_rtol"], self.tol["forward_atol"])
-        return self._compare_returned(call_id, self.plan.group.grads, self.tol["backward_rtol"],
-                                      self.tol["backward_atol"])
+        return self._compare_returned(
+            call_id, self.plan.group.grads, self.tol["backward_rtol"], self.tol["backward_atol"]
+        )
 
     def check_output(self, check: Check) -> Outcome:
         return self.compare_call(check.data["call"])
@@ -214,9 +237,13 @@ class Evaluator:
             noise = harness.finite_difference_noise(outputs[0], outputs[1], dout, h)
             grad_name = group.grads[group.inputs.index(pair["input"])]
             result = harness.compare_scalars(
-                analytic, numerical, rtol=self.tol["numerical_rtol"], atol=harness.noise_tolerance(noise),
+                analytic,
+                numerical,
+                rtol=self.tol["numerical_rtol"],
+                atol=harness.noise_tolerance(noise),
                 name=f"{grad_name} . u (u a random direction)",
-                labels=("from your backward", "numerically from your forward"))
+                labels=("from your backward", "numerically from your forward"),
+            )
             if not result.passed:
                 passed = False
                 lines.append(str(result))
@@ -231,12 +258,17 @@ class Evaluator:
         backward = check.data["backward"]
         alone, problem = call_problem(self.student, check.data["alone"], backward)
         if problem:
-            return Outcome(True, f"not checked (no points lost here): {backward} does not work on this case "
-                                 "anyway; see its own tests")
+            return Outcome(
+                True,
+                f"not checked (no points lost here): {backward} does not work on this case anyway; see its own tests",
+            )
         after = self.student.record(check.data["call"]) or {}
         if after.get("status") in ("crashed", "skipped"):
-            return Outcome(True, f"not checked (no points lost here): {backward} did not run after the second "
-                                 "forward call; see its own tests")
+            return Outcome(
+                True,
+                f"not checked (no points lost here): {backward} did not run after the second "
+                "forward call; see its own tests",
+            )
         record, problem = call_problem(self.student, check.data["call"], backward)
         if problem:
             return Outcome(False, f"after a second call of {check.function} with the same param dict, {problem}")
@@ -247,16 +279,29 @@ class Evaluator:
             if problem:
                 return Outcome(True, "not checked (no points lost here): the backward's result alone is unusable")
             actual, problem = returned_array(self.student, record, k, name, expected)
-            outcome = Outcome(False, problem) if problem else compare(
-                actual, expected, name, self.tol["backward_rtol"], self.tol["backward_atol"],
-                labels=("after a second forward call", "alone"))
+            outcome = (
+                Outcome(False, problem)
+                if problem
+                else compare(
+                    actual,
+                    expected,
+                    name,
+                    self.tol["backward_rtol"],
+                    self.tol["backward_atol"],
+                    labels=("after a second forward call", "alone"),
+                )
+            )
             if not outcome.passed:
                 lines.append(outcome.message)
         if lines:
-            return Outcome(False, f"{backward}'s gradients changed when {check.function} was called a second time "
-                                  f"(other inputs, the same param dict) before it:\n" + "\n".join(lines) +
-                           "\nKeep everything the backward needs in the cache you return, as new objects: not "
-                           "in the param dict and not in module-level variables, which the next call overwrites.")
+            return Outcome(
+                False,
+                f"{backward}'s gradients changed when {check.function} was called a second time "
+                f"(other inputs, the same param dict) before it:\n"
+                + "\n".join(lines)
+                + "\nKeep everything the backward needs in the cache you return, as new objects: not "
+                "in the param dict and not in module-level variables, which the next call overwrites.",
+            )
         return Outcome(True, "ok: the cache is unaffected by a second forward call")
 
     def compare_traced(self, call_id: str) -> Outcome:
@@ -267,14 +312,15 @@ class Evaluator:
         if problem:
             return Outcome(False, problem)
         seed = record.get("seed")
-        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 64:
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             return Outcome(False, "the inputs of this call cannot be known (its seed is missing)")
         call = next(c for c in self.plan.calls if c["id"] == call_id)
         forward_id = call_id if function == self.plan.group.forward else call["args"][0]["generated"]
         spec = next(c for c in self.plan.calls if c["id"] == forward_id)["args"][0]["generate"]
         vectorization, reference = trusted.load("vectorization"), trusted.load("conv")
-        x, w, b, conv_param, dout = vectorization.conv_case(spec["x"], spec["w"], spec["stride"], spec["pad"],
-                                                            spec["dimension"], spec["factor"], seed)
+        x, w, b, conv_param, dout = vectorization.conv_case(
+            spec["x"], spec["w"], spec["stride"], spec["pad"], spec["dimension"], spec["factor"], seed
+        )
         out, cache = getattr(reference, self.plan.group.forward)(x, w, b, conv_param)
         if function == self.plan.group.forward:
             expected, names, rtol, atol = [out], ("out",), self.tol["forward_rtol"], self.tol["forward_atol"]
@@ -289,14 +335,21 @@ class Evaluator:
         Judged only when the first call was right, so that it catches what is remembered
         between calls (a memo keyed by shape), not a forward that is wrong anyway."""
         if not self.compare_call(check.data["first"]).passed:
-            return Outcome(True, "not checked (no points lost here): the first call on these shapes is wrong "
-                                 "anyway; see the output tests")
+            return Outcome(
+                True,
+                "not checked (no points lost here): the first call on these shapes is wrong "
+                "anyway; see the output tests",
+            )
         outcome = self.compare_call(check.data["call"])
         if outcome.passed:
             return Outcome(True, "ok: right again on new inputs")
-        return Outcome(False, "right on the first inputs of these shapes, wrong on the next ones:\n"
-                       + outcome.message + "\nDoes your function remember results (or intermediate values) "
-                       "between calls, e.g. in a module-level dict keyed by shape?")
+        return Outcome(
+            False,
+            "right on the first inputs of these shapes, wrong on the next ones:\n"
+            + outcome.message
+            + "\nDoes your function remember results (or intermediate values) "
+            "between calls, e.g. in a module-level dict keyed by shape?",
+        )
 
     def check_vectorized(self, check: Check) -> Outcome:
         """No line of the student's file runs more often as N, H' or W' grow (see layers/vectorization.py)."""
@@ -321,9 +374,13 @@ class Evaluator:
                     break
                 counts = {}
                 for entry in trace["counts"]:
-                    if (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str)
-                            and all(isinstance(v, int) and not isinstance(v, bool) for v in (entry[1], entry[3]))
-                            and entry[2] in (vectorization.LINE, vectorization.CALL, vectorization.INNER)):
+                    if (
+                        isinstance(entry, list)
+                        and len(entry) == 4
+                        and isinstance(entry[0], str)
+                        and all(isinstance(v, int) and not isinstance(v, bool) for v in (entry[1], entry[3]))
+                        and entry[2] in (vectorization.LINE, vectorization.CALL, vectorization.INNER)
+                    ):
                         counts[(entry[0], entry[1], entry[2])] = entry[3]
                 per_factor.append(counts)
             if wrong or tampered:
@@ -332,13 +389,19 @@ class Evaluator:
         if wrong:
             # Worded without the values: the inputs are drawn anew for every run, and the same
             # code must always get the same results.json.
-            return Outcome(False, f"no vectorization credit: {function} does not give the right results on the "
-                                  "inputs of this check (drawn when each call starts); see its output and gradient "
-                                  "tests")
+            return Outcome(
+                False,
+                f"no vectorization credit: {function} does not give the right results on the "
+                "inputs of this check (drawn when each call starts); see its output and gradient "
+                "tests",
+            )
         if tampered:
-            return Outcome(False, "the vectorization check could not count your code's work: "
-                                  f"{'; '.join(dict.fromkeys(tampered))}. Code that changes the interpreter's "
-                                  "trace or profile hooks gets no vectorization credit.")
+            return Outcome(
+                False,
+                "the vectorization check could not count your code's work: "
+                f"{'; '.join(dict.fromkeys(tampered))}. Code that changes the interpreter's "
+                "trace or profile hooks gets no vectorization credit.",
+            )
         if growth:
             span = function_span(self.sources.get("layers/conv.py", ""), function)
             shown = []
@@ -349,10 +412,13 @@ class Evaluator:
                     text = lines[item.line - 1] if 0 < item.line <= len(lines) else ""
                     shown.append(item.describe(text))
             dimensions = [d for d in vectorization.DIMENSIONS if any(g.dimension == d for g in growth)]
-            return Outcome(False, f"{function} has a Python loop over {', '.join(dimensions)}:\n"
-                           + "\n".join("  " + line for line in shown) +
-                           "\nVectorized means no Python loop whose number of iterations grows with N, H' or W' "
-                           "(loops over F, C, HH and WW are fine). `python -m layers.selfcheck` runs this check.")
+            return Outcome(
+                False,
+                f"{function} has a Python loop over {', '.join(dimensions)}:\n"
+                + "\n".join("  " + line for line in shown)
+                + "\nVectorized means no Python loop whose number of iterations grows with N, H' or W' "
+                "(loops over F, C, HH and WW are fine). `python -m layers.selfcheck` runs this check.",
+            )
         sizes = "; ".join(f"{d} = {', '.join(map(str, v))}" for d, v in check.data["sizes"].items())
         return Outcome(True, f"ok: vectorized (the same lines run for {sizes})")
 
@@ -369,11 +435,16 @@ class Evaluator:
             if record is None or record["status"] != "ok":
                 continue
             worked += 1
-            modified = [names[i] if isinstance(i, int) and 0 <= i < len(names) else "?"
-                        for i in record.get("modified_inputs", [])]
+            modified = [
+                names[i] if isinstance(i, int) and 0 <= i < len(names) else "?"
+                for i in record.get("modified_inputs", [])
+            ]
             if modified:
-                return Outcome(False, f"{function} modified its input {', '.join(modified)} in place; "
-                                      f"copy it first (e.g. x = x.copy()) or avoid in-place operations on it.")
+                return Outcome(
+                    False,
+                    f"{function} modified its input {', '.join(modified)} in place; "
+                    f"copy it first (e.g. x = x.copy()) or avoid in-place operations on it.",
+                )
         if worked == 0:
             _, problem = call_problem(self.student, call_ids[0], function)
             return Outcome(False, f"not credited until {function} runs: {problem}")
@@ -383,8 +454,11 @@ class Evaluator:
                 a = self.student.array((first.get("returned") or [{}])[0].get("file"))
                 b = self.student.array((second.get("returned") or [{}])[0].get("file"))
                 if a is not None and b is not None and (a.shape != b.shape or not np.array_equal(a, b)):
-                    return Outcome(False, f"two identical calls of {function} gave different outputs: does it keep "
-                                          "state between calls, or change its inputs?")
+                    return Outcome(
+                        False,
+                        f"two identical calls of {function} gave different outputs: does it keep "
+                        "state between calls, or change its inputs?",
+                    )
         return Outcome(True, f"ok: inputs unchanged in {worked} calls")
 
     def _dict_state(self, records: Records, call_id: str) -> dict:
@@ -409,20 +483,30 @@ class Evaluator:
             for key, value in init.items():
                 item = state.get(key)
                 if not isinstance(item, dict) or item.get("value") != value:
-                    return Outcome(False, f"after train call {t}, bn_param['{key}'] is "
-                                          f"{item.get('value') if isinstance(item, dict) else 'missing'}; "
-                                          f"it must stay {value!r}.")
+                    return Outcome(
+                        False,
+                        f"after train call {t}, bn_param['{key}'] is "
+                        f"{item.get('value') if isinstance(item, dict) else 'missing'}; "
+                        f"it must stay {value!r}.",
+                    )
             for key in ("running_mean", "running_var"):
                 expected = self._running(self.reference, call_id, key)
                 actual = self._running(self.student, call_id, key)
                 if actual is None:
-                    return Outcome(False, f"after train call {t}, bn_param['{key}'] is missing or not a float64 "
-                                          "array.")
-                outcome = compare(actual, expected, f"bn_param['{key}'] after train call {t}",
-                                  self.tol["forward_rtol"], self.tol["forward_atol"])
+                    return Outcome(False, f"after train call {t}, bn_param['{key}'] is missing or not a float64 array.")
+                outcome = compare(
+                    actual,
+                    expected,
+                    f"bn_param['{key}'] after train call {t}",
+                    self.tol["forward_rtol"],
+                    self.tol["forward_atol"],
+                )
                 if not outcome.passed:
-                    return Outcome(False, outcome.message + "\nrunning = momentum * running + (1 - momentum) * "
-                                                            "batch statistic; variance divides by N.")
+                    return Outcome(
+                        False,
+                        outcome.message + "\nrunning = momentum * running + (1 - momentum) * "
+                        "batch statistic; variance divides by N.",
+                    )
             lines.append(f"train call {t}: running averages ok")
         return Outcome(True, "; ".join(lines))
 
@@ -430,8 +514,12 @@ class Evaluator:
         call_id, previous = check.data["call"], check.data["previous"]
         outcome = self._compare_returned(call_id, ("out",), self.tol["forward_rtol"], self.tol["forward_atol"])
         if not outcome.passed:
-            return Outcome(False, "test-mode output: " + outcome.message +
-                           "\nTest mode normalizes with the running averages, then applies gamma and beta.")
+            return Outcome(
+                False,
+                "test-mode output: "
+                + outcome.message
+                + "\nTest mode normalizes with the running averages, then applies gamma and beta.",
+            )
         for key in ("running_mean", "running_var"):
             before = self._running(self.student, previous, key)
             after = self._running(self.student, call_id, key)

@@ -6,6 +6,7 @@ result backs it (purity, vectorization), a right backward never pays for a
 wrong forward (numerical), and a backward failing because of its forward is
 told so. `apply_gates` runs them in their fixed order.
 """
+
 from __future__ import annotations
 
 from autograder.contract import FORWARD_OF
@@ -34,8 +35,7 @@ def gate_purity(tests: list[TestResult]) -> None:
             continue
         if not any(t.passed for t in tests if t.function == test.function and t.category in ("output", "reference")):
             test.passed = False
-            test.output = (f"not credited until a result of {test.function} matches the reference "
-                           f"({test.output}).")
+            test.output = f"not credited until a result of {test.function} matches the reference ({test.output})."
 
 
 def gate_vectorized(tests: list[TestResult]) -> None:
@@ -48,13 +48,21 @@ def gate_vectorized(tests: list[TestResult]) -> None:
         if test.category != "vectorized":
             continue
         # A backward's case counts only where its forward is right (else it is the forward's fault).
-        failing = [t for t in tests if t.function == test.function and t.category in ("output", "reference")
-                   and not t.passed and not forward_fails(tests, t.function, t.case)]
+        failing = [
+            t
+            for t in tests
+            if t.function == test.function
+            and t.category in ("output", "reference")
+            and not t.passed
+            and not forward_fails(tests, t.function, t.case)
+        ]
         if failing:
             test.passed = False
             if not test.output.startswith("no vectorization credit"):
-                test.output = (f"no vectorization credit until every output and gradient test of "
-                               f"{test.function} passes ({len(failing)} fail).\n{test.output}")
+                test.output = (
+                    f"no vectorization credit until every output and gradient test of "
+                    f"{test.function} passes ({len(failing)} fail).\n{test.output}"
+                )
 
 
 def gate_numerical(tests: list[TestResult]) -> None:
@@ -73,40 +81,52 @@ def gate_numerical(tests: list[TestResult]) -> None:
     for test in tests:
         if test.category != "numerical":
             continue
-        matches = any(t.passed and t.function == test.function and t.category == "reference"
-                      and t.case == test.case for t in tests)
+        matches = any(
+            t.passed and t.function == test.function and t.category == "reference" and t.case == test.case
+            for t in tests
+        )
         if matches:
             if not test.passed:
                 test.passed = True
-                test.output = ("ok: your gradients match the reference on this case, so the numerical check of "
-                               f"your {FORWARD_OF[test.function]} is not needed here")
+                test.output = (
+                    "ok: your gradients match the reference on this case, so the numerical check of "
+                    f"your {FORWARD_OF[test.function]} is not needed here"
+                )
             continue
         if not test.passed:
             continue
-        if not any(t.passed and t.function == FORWARD_OF[test.function] and t.category == "output"
-                   and t.case == test.case for t in tests):
+        if not any(
+            t.passed and t.function == FORWARD_OF[test.function] and t.category == "output" and t.case == test.case
+            for t in tests
+        ):
             test.passed = False
-            test.output = (f"not credited: neither {FORWARD_OF[test.function]} nor {test.function} matches the "
-                           f"reference on this case, and agreeing with the numerical gradients of a wrong forward "
-                           f"proves little ({test.output}).")
+            test.output = (
+                f"not credited: neither {FORWARD_OF[test.function]} nor {test.function} matches the "
+                f"reference on this case, and agreeing with the numerical gradients of a wrong forward "
+                f"proves little ({test.output})."
+            )
 
 
 def forward_fails(tests: list[TestResult], function: str, case: str) -> bool:
     """Whether FUNCTION is a backward whose forward fails its output test on CASE."""
     return function in FORWARD_OF and any(
-        not t.passed and t.function == FORWARD_OF[function] and t.category == "output" and t.case == case
-        for t in tests)
+        not t.passed and t.function == FORWARD_OF[function] and t.category == "output" and t.case == case for t in tests
+    )
 
 
 def blame_forward(tests: list[TestResult]) -> None:
     """A backward that fails on a case where its own forward fails too is told to fix the forward first."""
     for test in tests:
-        if test.passed or test.function not in FORWARD_OF or test.category not in ("reference", "numerical") \
-                or not test.case:
+        if (
+            test.passed
+            or test.function not in FORWARD_OF
+            or test.category not in ("reference", "numerical")
+            or not test.case
+        ):
             continue
         if forward_fails(tests, test.function, test.case):
             forward = FORWARD_OF[test.function]
-            test.output += (f"\nNote: {forward} fails its own test on this case, and this backward works from "
-                            f"its cache: fix {forward} first.")
-
-
+            test.output += (
+                f"\nNote: {forward} fails its own test on this case, and this backward works from "
+                f"its cache: fix {forward} first."
+            )

@@ -5,17 +5,24 @@ the student's records is run again on the reference's own: raising there too,
 it is the grader's error (InternalError, never the student's failed test);
 otherwise the student's records are damaged or forged, and the check fails.
 """
+
 from __future__ import annotations
 
 from autograder import paths
 from autograder.checks.evaluate import Evaluator, InternalError, Outcome
-from autograder.isolation.records import Records
 from autograder.checks.plan import Check, Plan
+from autograder.isolation.records import Records
 from autograder.reports.results import TestResult
 
 
-def group_tests(plan: Plan, records: Records | None, reference: Records, tolerance: dict, sources: dict[str, str],
-                visibility: dict[bool, str]) -> list[TestResult]:
+def group_tests(
+    plan: Plan,
+    records: Records | None,
+    reference: Records,
+    tolerance: dict,
+    sources: dict[str, str],
+    visibility: dict[bool, str],
+) -> list[TestResult]:
     """One test per check of PLAN. RECORDS: the submission's (None: its module is missing);
     SOURCES: the submission's files by path; VISIBILITY: for checks of one case (True) or not."""
     module_file = f"{paths.LAYERS_PACKAGE}/{plan.group.module}.py"
@@ -49,5 +56,3 @@ def judge(evaluator: Evaluator, reference: Evaluator, check: Check) -> Outcome:
         except Exception as again:
             raise InternalError(f"checking {check.name!r} fails: {type(again).__name__}: {again}") from again
         return Outcome(False, f"the results of this check could not be read ({type(error).__name__}: {error}).")
-
-

@@ -7,6 +7,7 @@ grader's trusted copy): collate.sh runs the same module on the student's
 machine, so both report the same findings, in the same words.
 `notebook_tests` makes one test per released notebook of it.
 """
+
 from __future__ import annotations
 
 import json
@@ -120,9 +121,14 @@ def inspect_notebook(submitted: Path, released: Path) -> dict[str, Any]:
             report["cells_with_outputs"] += 1
         for output in outputs:
             if isinstance(output, dict) and output.get("output_type") == "error":
-                report["errors"].append({"cell": index, "grade_id": handin.grade_id(cell),
-                                         "ename": str(output.get("ename", "")),
-                                         "evalue": str(output.get("evalue", ""))})
+                report["errors"].append(
+                    {
+                        "cell": index,
+                        "grade_id": handin.grade_id(cell),
+                        "ename": str(output.get("ename", "")),
+                        "evalue": str(output.get("evalue", "")),
+                    }
+                )
 
     findings = handin.notebook_findings(raw, record)
     report["findings"] = [finding.as_dict() for finding in findings]
@@ -144,9 +150,7 @@ def inspect_notebook(submitted: Path, released: Path) -> dict[str, Any]:
     report["missing_cells"] = sorted(by_kind.get("deleted", []))
     report["executed"] = report["code_cells"] > 0 and report["executed_cells"] == report["code_cells"]
     report["executed_in_order"] = report["executed"] and all(a < b for a, b in zip(counts, counts[1:]))
-    report["only_not_implemented_errors"] = all(
-        error["ename"] == "NotImplementedError" for error in report["errors"]
-    )
+    report["only_not_implemented_errors"] = all(error["ename"] == "NotImplementedError" for error in report["errors"])
     return report
 
 
@@ -174,8 +178,9 @@ def notebook_tests(submission: Submission, visibility: str) -> list[TestResult]:
         check = f"{notebook.name} {CHECK}"
         submitted = submission.notebooks.get(notebook.name)
         if submitted is None:
-            tests.append(TestResult("notebooks", "completed", check, False, f"{notebook.name} was not submitted.",
-                                    visibility))
+            tests.append(
+                TestResult("notebooks", "completed", check, False, f"{notebook.name} was not submitted.", visibility)
+            )
             continue
         passed, text = describe_notebook(inspect_notebook(submitted, notebook))
         tests.append(TestResult("notebooks", "completed", check, passed, text, visibility))

@@ -6,6 +6,7 @@ the reference, in the grader's process, and once per submission, in a child.
 `write_job` puts every group's plan into one job folder (plan.json and one
 file of float64 inputs), written once per batch.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,10 +52,20 @@ class Plan:
         self.arrays[name] = np.ascontiguousarray(value, dtype=np.float64)
         return {"array": name}
 
-    def add_call(self, call_id: str, function: str, args: list[dict], returns: int, keep_cache=False,
-                 traced=False) -> str:
-        self.calls.append({"id": call_id, "module": self.group.module, "func": function, "args": args,
-                           "returns": returns, "keep_cache": keep_cache, "traced": traced})
+    def add_call(
+        self, call_id: str, function: str, args: list[dict], returns: int, keep_cache=False, traced=False
+    ) -> str:
+        self.calls.append(
+            {
+                "id": call_id,
+                "module": self.group.module,
+                "func": function,
+                "args": args,
+                "returns": returns,
+                "keep_cache": keep_cache,
+                "traced": traced,
+            }
+        )
         return call_id
 
 
@@ -68,8 +79,11 @@ def write_job(plans: dict[str, Plan], job: Path, call_seconds: float) -> None:
                 index[f"{group}:{name}"] = [offset, list(value.shape)]
                 handle.write(value.tobytes())
                 offset += value.size
-    job_data = {"groups": {group: plan.calls for group, plan in plans.items()}, "arrays": index,
-                "call_seconds": call_seconds}
+    job_data = {
+        "groups": {group: plan.calls for group, plan in plans.items()},
+        "arrays": index,
+        "call_seconds": call_seconds,
+    }
     (job / PLAN_FILE).write_text(json.dumps(job_data))
 
 
@@ -103,12 +117,17 @@ def build_plan(group: Group, seed: int, rubric: Rubric) -> Plan:
             plan.add_array(f"{key}_{name}", value)
         forward = plan.add_call(f"{key}_fwd", group.forward, _forward_args(plan, key, case), 2, keep_cache=True)
         forward_ids.append(forward)
-        plan.checks.append(Check(group.forward, "output", "output matches the reference", "output", {"call": forward}, case.label))
+        plan.checks.append(
+            Check(group.forward, "output", "output matches the reference", "output", {"call": forward}, case.label)
+        )
         for k, backward_name in enumerate(group.backwards):
-            backward = plan.add_call(f"{key}_bwd{k}", backward_name,
-                                     [{"array": f"{key}_dout"}, {"cache": forward}], 3)
+            backward = plan.add_call(f"{key}_bwd{k}", backward_name, [{"array": f"{key}_dout"}, {"cache": forward}], 3)
             backward_ids[backward_name].append(backward)
-            plan.checks.append(Check(backward_name, "reference", "gradients match the reference", "grads", {"call": backward}, case.label))
+            plan.checks.append(
+                Check(
+                    backward_name, "reference", "gradients match the reference", "grads", {"call": backward}, case.label
+                )
+            )
         if i < int(tol["numerical_cases"]):
             pairs = []
             for name in group.inputs:
@@ -127,18 +146,28 @@ def build_plan(group: Group, seed: int, rubric: Rubric) -> Plan:
                     plus, minus = calls
                     pairs.append({"input": name, "direction": direction, "plus": plus, "minus": minus})
             for k, backward_name in enumerate(group.backwards):
-                plan.checks.append(Check(
-                    backward_name, "numerical",
-                    f"gradients match numerical gradients of your {group.forward}",
-                    "numerical", {"call": f"{key}_bwd{k}", "pairs": pairs, "key": key,
-                                  "forward": forward}, case.label))
+                plan.checks.append(
+                    Check(
+                        backward_name,
+                        "numerical",
+                        f"gradients match numerical gradients of your {group.forward}",
+                        "numerical",
+                        {"call": f"{key}_bwd{k}", "pairs": pairs, "key": key, "forward": forward},
+                        case.label,
+                    )
+                )
     repeat = plan.add_call("c0_repeat", group.forward, _forward_args(plan, "c0", cases[0]), 2)
-    plan.checks.append(Check(group.forward, "purity", "leaves its inputs unchanged and gives "
-                             "the same result twice", "purity_forward",
-                             {"calls": forward_ids, "repeat": [forward_ids[0], repeat]}))
+    plan.checks.append(
+        Check(
+            group.forward,
+            "purity",
+            "leaves its inputs unchanged and gives the same result twice",
+            "purity_forward",
+            {"calls": forward_ids, "repeat": [forward_ids[0], repeat]},
+        )
+    )
     for backward_name, ids in backward_ids.items():
-        plan.checks.append(Check(backward_name, "purity", "leaves dout unchanged",
-                                 "purity_backward", {"calls": ids}))
+        plan.checks.append(Check(backward_name, "purity", "leaves dout unchanged", "purity_backward", {"calls": ids}))
     add_interleaved(plan, cases[0], rng)
     for j, sequence in enumerate(sequences):
         ids = []
@@ -150,11 +179,26 @@ def build_plan(group: Group, seed: int, rubric: Rubric) -> Plan:
             args = [plan.add_array(f"s{j}_x{t}", batch), {"array": f"s{j}_gamma"}, {"array": f"s{j}_beta"}, param]
             ids.append(plan.add_call(f"s{j}_{t}", group.forward, args, 2))
         trains = len(ids) - 1
-        plan.checks.append(Check(group.forward, "state", f"running averages after {trains} train calls", "state", {"calls": ids[:-1], "init": sequence.init},
-                                 sequence.label))
-        plan.checks.append(Check(group.forward, "state", "test mode uses the running averages and leaves bn_param unchanged",
-                                 "test_mode",
-                                 {"call": ids[-1], "previous": ids[-2], "init": sequence.init}, sequence.label))
+        plan.checks.append(
+            Check(
+                group.forward,
+                "state",
+                f"running averages after {trains} train calls",
+                "state",
+                {"calls": ids[:-1], "init": sequence.init},
+                sequence.label,
+            )
+        )
+        plan.checks.append(
+            Check(
+                group.forward,
+                "state",
+                "test mode uses the running averages and leaves bn_param unchanged",
+                "test_mode",
+                {"call": ids[-1], "previous": ids[-2], "init": sequence.init},
+                sequence.label,
+            )
+        )
     if group.forward in VECTORIZED_FUNCTIONS:
         add_vectorized(plan, rubric)
     return plan
@@ -172,19 +216,35 @@ def add_interleaved(plan: Plan, case: Case, rng: np.random.Generator) -> None:
     param = {"dict": "interleaved", "init": case.param}
     extra = [{"value": case.groups}] if group.signature == "groupnorm" else []
     first = [{"array": f"c0_{name}"} for name in group.inputs] + extra + [param]
-    other = [plan.add_array(f"i1_{name}", rng.standard_normal(case.arrays[name].shape) + 0.5)
-             for name in group.inputs] + extra + [param]
+    other = (
+        [plan.add_array(f"i1_{name}", rng.standard_normal(case.arrays[name].shape) + 0.5) for name in group.inputs]
+        + extra
+        + [param]
+    )
     plan.add_call("i0_fwd", group.forward, first, 2, keep_cache=True)
     plan.add_call("i1_fwd", group.forward, other, 2, keep_cache=True)
-    plan.checks.append(Check(
-        group.forward, "purity", "right again when called on new inputs of the same shapes "
-        "(nothing remembered between calls)", "second_call", {"call": "i1_fwd", "first": "c0_fwd"}, ""))
+    plan.checks.append(
+        Check(
+            group.forward,
+            "purity",
+            "right again when called on new inputs of the same shapes (nothing remembered between calls)",
+            "second_call",
+            {"call": "i1_fwd", "first": "c0_fwd"},
+            "",
+        )
+    )
     for k, backward_name in enumerate(group.backwards):
         plan.add_call(f"i0_bwd{k}", backward_name, [{"array": "c0_dout"}, {"cache": "i0_fwd"}], 3)
-        plan.checks.append(Check(
-            group.forward, "purity", "its cache stays valid when it is called again with the "
-            f"same param dict before {backward_name}", "interleaved",
-            {"call": f"i0_bwd{k}", "alone": f"c0_bwd{k}", "backward": backward_name}, ""))
+        plan.checks.append(
+            Check(
+                group.forward,
+                "purity",
+                f"its cache stays valid when it is called again with the same param dict before {backward_name}",
+                "interleaved",
+                {"call": f"i0_bwd{k}", "alone": f"c0_bwd{k}", "backward": backward_name},
+                "",
+            )
+        )
 
 
 def add_vectorized(plan: Plan, rubric: Rubric) -> None:
@@ -201,20 +261,32 @@ def add_vectorized(plan: Plan, rubric: Rubric) -> None:
     spec = rubric.vectorized
     forward_ids, backward_ids, sizes, made = {}, {}, {}, set()
     for dimension in vectorization.DIMENSIONS:
-        sizes[dimension] = list(vectorization.dimension_sizes(spec["x"], spec["w"], spec["stride"], spec["pad"],
-                                                              dimension))
+        sizes[dimension] = list(
+            vectorization.dimension_sizes(spec["x"], spec["w"], spec["stride"], spec["pad"], dimension)
+        )
         for factor in vectorization.FACTORS:
             key = "v_base" if factor == 1 else f"v_{dimension.strip(chr(39))}{factor}"
             if key not in made:  # the base size (factor 1) is one pair of calls for every dimension
                 made.add(key)
                 generate = dict(spec, dimension=dimension, factor=factor)
-                plan.add_call(f"{key}_fwd", group.forward, [{"generate": generate}], 2, keep_cache=True,
-                              traced=True)
-                plan.add_call(f"{key}_bwd", group.backwards[0], [{"generated": f"{key}_fwd"},
-                                                                 {"cache": f"{key}_fwd"}], 3, traced=True)
+                plan.add_call(f"{key}_fwd", group.forward, [{"generate": generate}], 2, keep_cache=True, traced=True)
+                plan.add_call(
+                    f"{key}_bwd",
+                    group.backwards[0],
+                    [{"generated": f"{key}_fwd"}, {"cache": f"{key}_fwd"}],
+                    3,
+                    traced=True,
+                )
             forward_ids.setdefault(dimension, []).append(f"{key}_fwd")
             backward_ids.setdefault(dimension, []).append(f"{key}_bwd")
     for function, ids in ((group.forward, forward_ids), (group.backwards[0], backward_ids)):
-        plan.checks.append(Check(function, "vectorized", "vectorized (no Python loop over N, H' "
-                                 "or W'; checked by counting the lines run as they grow)", "vectorized",
-                                 {"calls": ids, "sizes": sizes}, ""))
+        plan.checks.append(
+            Check(
+                function,
+                "vectorized",
+                "vectorized (no Python loop over N, H' or W'; checked by counting the lines run as they grow)",
+                "vectorized",
+                {"calls": ids, "sizes": sizes},
+                "",
+            )
+        )

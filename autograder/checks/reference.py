@@ -5,6 +5,7 @@ so its records have exactly the form of a student's; it is trusted code, so it
 needs no sandbox. `check_reference` refuses to grade anyone when the reference
 fails one of its own non-trivial checks: then the grader or the rubric is broken.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ from pathlib import Path
 
 from autograder import paths, trusted
 from autograder.checks.evaluate import Evaluator, InternalError
-from autograder.isolation.records import Records, Streams, read_streams
 from autograder.checks.plan import Plan
+from autograder.isolation.records import Records, Streams, read_streams
 from autograder.isolation.worker import Inputs, RecordStream, Worker
 
 # Check methods that only compare a result with the reference: trivially passed by the reference.
@@ -31,8 +32,15 @@ def run_in_process(plans: dict[str, Plan], job: Path, root: Path, modules: dict)
     own += [str(getattr(m, "__file__", "")) for m in modules.values()]
     for name, plan in plans.items():
         stream = RecordStream(str(root / f"{name}.rec"))
-        worker = Worker(str(paths.SOLUTIONS_DIR), name, plan.calls, inputs, stream, own_files=own,
-                        vectorization=trusted.load("vectorization"))
+        worker = Worker(
+            str(paths.SOLUTIONS_DIR),
+            name,
+            plan.calls,
+            inputs,
+            stream,
+            own_files=own,
+            vectorization=trusted.load("vectorization"),
+        )
         worker.modules = dict(modules)
         try:
             worker.run()
@@ -49,8 +57,9 @@ def run_reference(plans: dict[str, Plan], job: Path, root: Path) -> Streams:
 def check_reference(plans: dict[str, Plan], reference: dict[str, Records], tolerance: dict) -> None:
     """Raise InternalError unless the reference passes every check of its own plans that does not
     just compare it with itself (numerical gradients, purity, interleaved calls, vectorization)."""
-    sources = {f"{paths.LAYERS_PACKAGE}/{m}": (paths.SOLUTION_LAYERS_DIR / m).read_text()
-               for m in paths.STUDENT_MODULES}
+    sources = {
+        f"{paths.LAYERS_PACKAGE}/{m}": (paths.SOLUTION_LAYERS_DIR / m).read_text() for m in paths.STUDENT_MODULES
+    }
     for name, plan in plans.items():
         evaluator = Evaluator(plan, reference[name], reference[name], tolerance, sources)
         for check in (c for c in plan.checks if c.method not in TRIVIAL_METHODS):

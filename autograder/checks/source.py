@@ -5,6 +5,7 @@
 - layers/conv.py must not touch the interpreter's trace or profile hooks, which
   the vectorization check counts with (`guard_trace_hooks`).
 """
+
 from __future__ import annotations
 
 import ast
@@ -14,9 +15,19 @@ from autograder.reports.results import TestResult
 
 # Names whose mention in layers/conv.py means code that touches the trace hooks
 # the vectorization check counts with.
-TRACE_HOOKS = ("settrace", "setprofile", "gettrace", "getprofile", "monitoring", "PyEval_SetTrace",
-               "PyEval_SetProfile", "settrace_all_threads", "setprofile_all_threads", "LineCounter",
-               "vectorization")
+TRACE_HOOKS = (
+    "settrace",
+    "setprofile",
+    "gettrace",
+    "getprofile",
+    "monitoring",
+    "PyEval_SetTrace",
+    "PyEval_SetProfile",
+    "settrace_all_threads",
+    "setprofile_all_threads",
+    "LineCounter",
+    "vectorization",
+)
 # The function that must be a closed form of its own, and the one it must not use.
 CLOSED_FORM, FORBIDDEN = "batchnorm_backward_alt", "batchnorm_backward"
 
@@ -81,9 +92,11 @@ def guard_trace_hooks(source: str | None, tests: list[TestResult]) -> None:
             for test in tests:
                 if test.category == "vectorized" and test.passed:
                     test.passed = False
-                    test.output = (f"layers/conv.py line {line} uses {name or node.name}: code that touches "
-                                   "the interpreter's trace or profile hooks (which the vectorization check "
-                                   "counts with) gets no vectorization credit.")
+                    test.output = (
+                        f"layers/conv.py line {line} uses {name or node.name}: code that touches "
+                        "the interpreter's trace or profile hooks (which the vectorization check "
+                        "counts with) gets no vectorization credit."
+                    )
             return
 
 
@@ -102,8 +115,10 @@ def structure_test(norm_py: Path | None, tests: list[TestResult], visibility: st
     except (SyntaxError, ValueError, UnicodeDecodeError, MemoryError, RecursionError) as error:
         return test(False, f"layers/norm.py cannot be read as Python: {type(error).__name__} {error}")
     if line is not None:
-        return test(False, f"layers/norm.py line {line}: {CLOSED_FORM} calls {FORBIDDEN}; derive the compact "
-                           "formula for dx instead.")
+        return test(
+            False,
+            f"layers/norm.py line {line}: {CLOSED_FORM} calls {FORBIDDEN}; derive the compact formula for dx instead.",
+        )
     if not any(t.passed for t in tests if t.function == CLOSED_FORM and t.category == "reference"):
         return test(False, "not credited until its gradients match the reference on at least one case.")
     return test(True, f"ok: does not call {FORBIDDEN}")

@@ -19,6 +19,7 @@ The zip holds, at its root:
 
 The zip is reproducible: sorted members with fixed dates.
 """
+
 from __future__ import annotations
 
 import io
@@ -60,8 +61,9 @@ def pinned_requirements(pyproject: Path = PYPROJECT) -> list[str]:
         raise BundleError(f"{pyproject}: no pinned dependency for {', '.join(missing)}")
     loose = [pins[name] for name in RUNTIME_PACKAGES if "==" not in pins[name]]
     if loose:
-        raise BundleError(f"{pyproject}: dependencies must be pinned with == for a reproducible bundle: "
-                          + ", ".join(loose))
+        raise BundleError(
+            f"{pyproject}: dependencies must be pinned with == for a reproducible bundle: " + ", ".join(loose)
+        )
     return [requirement for name, requirement in pins.items() if name in RUNTIME_PACKAGES]
 
 
@@ -85,17 +87,22 @@ def resolved_constraints(requirements: list[str]) -> list[str]:
         try:
             distribution = metadata.distribution(requirement.name)
         except metadata.PackageNotFoundError as error:
-            raise BundleError(f"{requirement.name} is required but not installed here; build the bundle from "
-                              "the kit's environment (dev/setup.sh)") from error
+            raise BundleError(
+                f"{requirement.name} is required but not installed here; build the bundle from "
+                "the kit's environment (dev/setup.sh)"
+            ) from error
         version = distribution.version
         if requirement.specifier and not requirement.specifier.contains(version, prereleases=True):
-            raise BundleError(f"{requirement.name} {version} is installed, but {requirement} is required: "
-                              "reinstall the environment (dev/setup.sh) before building the bundle")
+            raise BundleError(
+                f"{requirement.name} {version} is installed, but {requirement} is required: "
+                "reinstall the environment (dev/setup.sh) before building the bundle"
+            )
         found[name] = version
         for text in distribution.requires or []:
             child = Requirement(text)
-            if child.marker is not None and not any(child.marker.evaluate({"extra": e})
-                                                    for e in (sorted(extras) or [""])):
+            if child.marker is not None and not any(
+                child.marker.evaluate({"extra": e}) for e in (sorted(extras) or [""])
+            ):
                 continue
             queue.append((child, extras))
     return [f"{name}=={version}" for name, version in sorted(found.items())]
@@ -111,14 +118,18 @@ def bundle_members() -> dict[str, Path | bytes]:
     requirements = pinned_requirements()
     header = "# Written by `autograder gradescope`; do not edit.\n"
     members["requirements.txt"] = (header + "\n".join(requirements) + "\n").encode()
-    members["constraints.txt"] = (header + "# Every package the requirements pull in, at the versions the kit "
-                                  "was tested with.\n" + "\n".join(resolved_constraints(requirements))
-                                  + "\n").encode()
+    members["constraints.txt"] = (
+        header + "# Every package the requirements pull in, at the versions the kit "
+        "was tested with.\n" + "\n".join(resolved_constraints(requirements)) + "\n"
+    ).encode()
     members["pyproject.toml"] = PYPROJECT
     for path in sorted(paths.PACKAGE_DIR.rglob("*")):
         relative = path.relative_to(paths.PACKAGE_DIR)
-        if path.is_dir() or any(relative.parts[: len(d)] == d for d in EXCLUDED_PACKAGE_DIRS) \
-                or "__pycache__" in relative.parts:
+        if (
+            path.is_dir()
+            or any(relative.parts[: len(d)] == d for d in EXCLUDED_PACKAGE_DIRS)
+            or "__pycache__" in relative.parts
+        ):
             continue
         if path.suffix in (".pyc", ".pyo"):
             continue

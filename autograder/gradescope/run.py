@@ -12,6 +12,7 @@ the 0-point reports (the notebooks, as shipped): information there, not
 failed tests; the grader's stdout (sandbox diagnostics) is hidden from
 students.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,20 @@ from autograder.reports.results import grading_failed, read_tests
 DEFAULT_ROOT = "/autograder"
 TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 # Keys of a results.json Gradescope reads (its autograder specification).
-GRADESCOPE_KEYS = ("score", "execution_time", "output", "output_format", "test_output_format",
-                   "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard")
+GRADESCOPE_KEYS = (
+    "score",
+    "execution_time",
+    "output",
+    "output_format",
+    "test_output_format",
+    "test_name_format",
+    "visibility",
+    "stdout_visibility",
+    "extra_data",
+    "tests",
+    "leaderboard",
+)
+
 
 def _regular(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
@@ -58,8 +71,9 @@ def locate_submission(folder: Path, staging: Path) -> tuple[Path, list[str]]:
         if len(tarballs) > 1:
             collated = [p for p in tarballs if "submission" in p.name]
             chosen = (collated or tarballs)[0]
-            notes.append(f"Several archives were submitted ({', '.join(p.name for p in tarballs)}); "
-                         f"graded {chosen.name}.")
+            notes.append(
+                f"Several archives were submitted ({', '.join(p.name for p in tarballs)}); graded {chosen.name}."
+            )
         if (folder / paths.LAYERS_PACKAGE).exists():
             notes.append(f"Graded {chosen.name}; the other uploaded files were not used.")
         return chosen, notes
@@ -74,15 +88,24 @@ def locate_submission(folder: Path, staging: Path) -> tuple[Path, list[str]]:
         for notebook in folder.glob("*.ipynb"):
             if _regular(notebook):
                 shutil.copyfile(notebook, staging / notebook.name)
-        notes.append("The modules were uploaded without their folder; graded them as "
-                     + " and ".join(f"layers/{p.name}" for p in flat) + ".")
+        notes.append(
+            "The modules were uploaded without their folder; graded them as "
+            + " and ".join(f"layers/{p.name}" for p in flat)
+            + "."
+        )
         return staging, notes
-    nested = sorted((p.parent for p in folder.glob("**/" + paths.LAYERS_PACKAGE) if p.is_dir()
-                     and not p.is_symlink() and len(p.relative_to(folder).parts) <= 4),
-                    key=lambda p: (len(p.parts), str(p)))
+    nested = sorted(
+        (
+            p.parent
+            for p in folder.glob("**/" + paths.LAYERS_PACKAGE)
+            if p.is_dir() and not p.is_symlink() and len(p.relative_to(folder).parts) <= 4
+        ),
+        key=lambda p: (len(p.parts), str(p)),
+    )
     if nested:
-        notes.append(f"The files were inside the folder {nested[0].relative_to(folder).as_posix()}/; "
-                     "graded that folder.")
+        notes.append(
+            f"The files were inside the folder {nested[0].relative_to(folder).as_posix()}/; graded that folder."
+        )
         return nested[0], notes
     return folder, notes
 
@@ -105,13 +128,19 @@ def function_summary(results: dict) -> str:
         row[2] += test.passed
         row[3] += 1
     width = max([len(f) for f in rows] + [8])
-    lines = [f"Score: {results['score']:g} / {results.get('max_score', 0):g}", "",
-             f"{'function':<{width}}  {'points':>13}  {'tests passed':>12}"]
+    lines = [
+        f"Score: {results['score']:g} / {results.get('max_score', 0):g}",
+        "",
+        f"{'function':<{width}}  {'points':>13}  {'tests passed':>12}",
+    ]
     for function, (score, maximum, passed, count) in rows.items():
         points = f"{round(score, 2):g} / {round(maximum, 2):g}"
         lines.append(f"{function:<{width}}  {points:>13}  {f'{passed} / {count}':>12}")
-    when = {"after_published": "once grades are published", "after_due_date": "after the due date",
-            "hidden": "never: they stay with the course staff"}
+    when = {
+        "after_published": "once grades are published",
+        "after_due_date": "after the due date",
+        "hidden": "never: they stay with the course staff",
+    }
     withheld: dict[str, int] = {}
     for test in results.get("tests", []):
         visibility = test.get("visibility", "visible")
@@ -175,16 +204,22 @@ def _stop(signum, frame):
 def failure(reason: str, elapsed: float) -> dict:
     """results.json when grading itself failed: score 0 and the reason, visible."""
     text = f"Your submission could not be graded: {reason}"
-    return {"score": 0.0, "execution_time": round(elapsed, 2), "output": text, "stdout_visibility": "hidden",
-            "tests": [grading_failed(text).to_json()], "extra_data": {"internal_error": True}}
+    return {
+        "score": 0.0,
+        "execution_time": round(elapsed, 2),
+        "output": text,
+        "stdout_visibility": "hidden",
+        "tests": [grading_failed(text).to_json()],
+        "extra_data": {"internal_error": True},
+    }
 
 
 def run(root: Path, rubric_path: Path | None = None) -> dict:
     """Grade ROOT/submission into ROOT/results/results.json (always written); return the results."""
     from autograder.grade import Grader
+    from autograder.isolation.probe import detect_sandbox
     from autograder.reports.files import write_atomic
     from autograder.rubric import load_rubric
-    from autograder.isolation.probe import detect_sandbox
 
     started = time.monotonic()
     root = Path(root)
@@ -204,12 +239,17 @@ def run(root: Path, rubric_path: Path | None = None) -> dict:
         for line in instructor_only:
             print(line, flush=True)
     except Stopped:
-        results = failure("grading took longer than the time limit and was stopped (an infinite loop, or code "
-                          "far too slow?).", time.monotonic() - started)
+        results = failure(
+            "grading took longer than the time limit and was stopped (an infinite loop, or code far too slow?).",
+            time.monotonic() - started,
+        )
     except Exception:
         print(traceback.format_exc(), flush=True)
-        results = failure("the autograder failed (an error of the autograder, not of your code; the course "
-                          "staff can see the details).", time.monotonic() - started)
+        results = failure(
+            "the autograder failed (an error of the autograder, not of your code; the course "
+            "staff can see the details).",
+            time.monotonic() - started,
+        )
     finally:
         signal.signal(signal.SIGTERM, previous)
     write_atomic(results_path, json.dumps(results, indent=2) + "\n")
@@ -228,16 +268,19 @@ def selftest() -> int:
     maximum = results.get("extra_data", {}).get("max_score")
     failed = [t.name for t in read_tests(results) if not t.passed and t.function != "notebooks"]
     if failed or maximum is None or abs(results["score"] - maximum) > 1e-6:
-        print(f"selftest: FAILED: the reference solution scored {results['score']} / {maximum}; failed: "
-              + ", ".join(failed), file=sys.stderr)
+        print(
+            f"selftest: FAILED: the reference solution scored {results['score']} / {maximum}; failed: "
+            + ", ".join(failed),
+            file=sys.stderr,
+        )
         return 1
     print(f"selftest: the reference solution scores {results['score']:g} / {maximum:g}")
     return 0
 
 
 def check() -> int:
-    from autograder.rubric import load_rubric
     from autograder.isolation.probe import detect_sandbox
+    from autograder.rubric import load_rubric
 
     load_rubric()
     sandbox = detect_sandbox()
@@ -246,16 +289,20 @@ def check() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope",
-                                     description="What runs inside the Gradescope bundle.")
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.gradescope", description="What runs inside the Gradescope bundle."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json")
     grade.add_argument("--root", default=os.environ.get("GRADESCOPE_ROOT", DEFAULT_ROOT))
     grade.add_argument("--rubric", default=None, help=argparse.SUPPRESS)
     commands.add_parser("selftest", help="grade the reference solution; exit 1 unless full marks")
     commands.add_parser("check", help="load the rubric and report the sandbox mode")
-    fail = commands.add_parser("fail", help="write ROOT/results/results.json for a submission that could not be "
-                                            "graded (run_autograder, when grading wrote nothing)")
+    fail = commands.add_parser(
+        "fail",
+        help="write ROOT/results/results.json for a submission that could not be "
+        "graded (run_autograder, when grading wrote nothing)",
+    )
     fail.add_argument("--root", default=os.environ.get("GRADESCOPE_ROOT", DEFAULT_ROOT))
     fail.add_argument("--reason", required=True)
     args = parser.parse_args(argv)
@@ -265,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "fail":
         from autograder.reports.files import write_atomic
 
-        write_atomic(Path(args.root) / "results" / "results.json", json.dumps(failure(args.reason, 0.0), indent=2) + "\n")
+        write_atomic(
+            Path(args.root) / "results" / "results.json", json.dumps(failure(args.reason, 0.0), indent=2) + "\n"
+        )
         return 0
     return selftest() if args.command == "selftest" else check()
 

@@ -9,6 +9,7 @@ more than `memory_mb` of memory (a fork loop where every process stays under
 RLIMIT_AS). `Child.finish` waits for it and kills whatever it left running,
 and returns a `ChildResult`.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,19 +51,24 @@ class ChildResult:
             return "it was stopped after the time limit (an infinite loop, or far too slow)"
         limits = self.limits or Limits()
         if self.stopped == "memory":
-            return (f"it was stopped: its processes together used more than {limits.memory_mb} MB of memory "
-                    "(a loop starting processes?)")
+            return (
+                f"it was stopped: its processes together used more than {limits.memory_mb} MB of memory "
+                "(a loop starting processes?)"
+            )
         if self.stopped == "output":
-            return (f"it was stopped: it wrote more than {limits.output_mb} MB (or {MAX_OUTPUT_ENTRIES} files) "
-                    "of output")
+            return f"it was stopped: it wrote more than {limits.output_mb} MB (or {MAX_OUTPUT_ENTRIES} files) of output"
         code = self.returncode
         # bwrap reports a child killed by signal N as exit code 128 + N.
         if code is not None and 128 < code < 128 + 65 and (code - 128) in signal.valid_signals():
             code = -(code - 128)
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else "?"
-            hint = {"SIGKILL": " (often: the memory limit)", "SIGXCPU": " (CPU time limit)",
-                    "SIGXFSZ": " (file size limit)", "SIGSEGV": " (a crash)"}.get(name, "")
+            hint = {
+                "SIGKILL": " (often: the memory limit)",
+                "SIGXCPU": " (CPU time limit)",
+                "SIGXFSZ": " (file size limit)",
+                "SIGSEGV": " (a crash)",
+            }.get(name, "")
             return f"the process was killed by {name}{hint}"
         return f"the process exited with code {code} before finishing"
 
@@ -118,10 +124,18 @@ class Child:
         env = child_environment() if sandbox.mode == "process" else {"PATH": "/usr/bin:/bin"}
         self.started = time.monotonic()
         try:
-            self.process = start_tracked(lambda: subprocess.Popen(
-                sandbox.command(code, job, out, argument, self.uid), stdin=subprocess.DEVNULL,
-                stdout=stdout, stderr=stderr, env=env, cwd=str(job), start_new_session=True,
-                preexec_fn=lambda: set_in_child(limits)))
+            self.process = start_tracked(
+                lambda: subprocess.Popen(
+                    sandbox.command(code, job, out, argument, self.uid),
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=stderr,
+                    env=env,
+                    cwd=str(job),
+                    start_new_session=True,
+                    preexec_fn=lambda: set_in_child(limits),
+                )
+            )
         finally:
             stdout.close()
             stderr.close()
@@ -182,9 +196,13 @@ class Child:
             UIDS.release(self.uid)
             self.uid = None
         return ChildResult(
-            returncode=self.process.returncode, timed_out=self.timed_out,
-            stdout_tail=tail(self.logs / "stdout.txt"), stderr_tail=tail(self.logs / "stderr.txt"),
-            stopped=self.stopped, limits=self.limits)
+            returncode=self.process.returncode,
+            timed_out=self.timed_out,
+            stdout_tail=tail(self.logs / "stdout.txt"),
+            stderr_tail=tail(self.logs / "stderr.txt"),
+            stopped=self.stopped,
+            limits=self.limits,
+        )
 
 
 def run_child(sandbox: Sandbox, code: Path, job: Path, out: Path, limits: Limits, argument: str) -> ChildResult:

@@ -1,6 +1,7 @@
 """What a child may and may not see of the grader's machine: its environment
 variables, the folders its Python needs, and the grader's secret folders.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ given ones), `job/` (the plan and its inputs, read-only for the child),
 `out/` (the only place it may write: its record streams) and the logs
 `stdout.txt` and `stderr.txt` beside them.
 """
+
 from __future__ import annotations
 
 import os

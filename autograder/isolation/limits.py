@@ -4,6 +4,7 @@
 forked child between fork and exec (Popen's preexec_fn), so the limits hold
 for the worker and everything it starts.
 """
+
 from __future__ import annotations
 
 import resource

@@ -5,6 +5,7 @@ mode with fewer and fewer features (new namespaces with `unshare`, a user id
 per child), and says in the returned Sandbox's `warning` what the fallback
 costs. Each candidate must run the worker on an empty job (`_probe`).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,10 @@ from autograder.isolation.limits import Limits
 from autograder.isolation.reaping import become_subreaper
 from autograder.isolation.sandbox import Sandbox
 
-_WEAK = ("Student code runs as a plain child process that can read every file any user can read, the "
-         "reference solutions and the rubric included.")
+_WEAK = (
+    "Student code runs as a plain child process that can read every file any user can read, the "
+    "reference solutions and the rubric included."
+)
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +38,9 @@ def detect_sandbox() -> Sandbox:
     elif shutil.which("bwrap") is None:
         reason = "bubblewrap (bwrap) is not installed; install it: `apt-get install bubblewrap`"
     else:
-        candidate = Sandbox("bubblewrap", bwrap=shutil.which("bwrap"), uid_per_child=root,
-                            read_only_paths=python_paths())
+        candidate = Sandbox(
+            "bubblewrap", bwrap=shutil.which("bwrap"), uid_per_child=root, read_only_paths=python_paths()
+        )
         problem = _probe(candidate)
         if problem is None:
             return candidate
@@ -47,8 +51,11 @@ def detect_sandbox() -> Sandbox:
 def _fallback(root: bool, reason: str) -> Sandbox:
     """The process mode, with the namespaces and user ids that work here, and its warning (REASON first)."""
     unshare = shutil.which("unshare") if root else None
-    candidates = [Sandbox("process", uid_per_child=root, unshare=unshare), Sandbox("process", uid_per_child=root),
-                  Sandbox("process")]
+    candidates = [
+        Sandbox("process", uid_per_child=root, unshare=unshare),
+        Sandbox("process", uid_per_child=root),
+        Sandbox("process"),
+    ]
     if root:
         become_subreaper()  # orphans of student code come back to the grader, which reaps them
     chosen = next((c for c in dict.fromkeys(candidates) if _probe(c) is None), Sandbox("process"))

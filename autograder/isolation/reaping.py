@@ -6,13 +6,14 @@ reap it; `reap_orphans` then reaps those zombies. It must never take the exit
 status of a child the grader started itself and still waits for: children
 are started with `start_tracked` and forgotten with `untrack`.
 """
+
 from __future__ import annotations
 
 import ctypes
 import os
 import subprocess
 import threading
-from typing import Callable, Container
+from collections.abc import Callable, Container
 
 _SUBREAPER = False
 _RUNNING: set[int] = set()  # pids of children started with start_tracked (never reaped by reap_orphans)

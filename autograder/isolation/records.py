@@ -8,6 +8,7 @@ damaged entry. The result is one `Records` per group: records by call id,
 and the returned arrays by "ID#K" (the K-th array of call ID, of the dtype
 and shape its entry gave).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,13 @@ class Records:
     (rare: the per-call crash records cover crashes and hangs).
     """
 
-    def __init__(self, records: dict[str, dict] | None = None, arrays: dict[str, np.ndarray] | None = None,
-                 ended: str = "", output_tail: str = ""):
+    def __init__(
+        self,
+        records: dict[str, dict] | None = None,
+        arrays: dict[str, np.ndarray] | None = None,
+        ended: str = "",
+        output_tail: str = "",
+    ):
         self.records = records if records is not None else {}
         self.arrays = arrays if arrays is not None else {}
         self.ended = ended
@@ -57,8 +63,7 @@ class Streams:
     arrays: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     started_by_attempt: dict[int, dict[str, list[str]]] = field(default_factory=dict)
 
-    def group(self, name: str, extra: dict[str, dict] | None = None, ended: str = "",
-              output_tail: str = "") -> Records:
+    def group(self, name: str, extra: dict[str, dict] | None = None, ended: str = "", output_tail: str = "") -> Records:
         """Group NAME's records; EXTRA (the supervisor's crash records) for calls without one of their own."""
         records = dict(self.records.get(name, {}))
         for call_id, record in (extra or {}).items():
@@ -97,8 +102,9 @@ def read_streams(*out_dirs: Path) -> Streams:
     """
     streams = Streams()
     total = 0
-    files = sorted(p for out_dir in out_dirs for p in Path(out_dir).glob("*" + RECORD_SUFFIX)
-                   if p.is_file() and not p.is_symlink())
+    files = sorted(
+        p for out_dir in out_dirs for p in Path(out_dir).glob("*" + RECORD_SUFFIX) if p.is_file() and not p.is_symlink()
+    )
     # The server's crash records first, so that a runner's record of the same call wins.
     files.sort(key=lambda p: not p.name.startswith(SERVER_PREFIX))
     for path in files:
@@ -147,8 +153,11 @@ def _parse_stream(data: bytes, streams: Streams, started: dict[str, list[str]]) 
             dtype, shape, size = parsed
             if position + size > len(data):
                 return
-            arrays[f"{call_id}#{k}"] = np.frombuffer(data, dtype=dtype, count=size // dtype.itemsize if
-                                                     dtype.itemsize else 0, offset=position).reshape(shape).copy()
+            arrays[f"{call_id}#{k}"] = (
+                np.frombuffer(data, dtype=dtype, count=size // dtype.itemsize if dtype.itemsize else 0, offset=position)
+                .reshape(shape)
+                .copy()
+            )
             position += size
         previous = streams.records.setdefault(group, {}).get(call_id)
         if previous is not None and previous.get("status") != "crashed" and record.get("status") == "crashed":

@@ -27,6 +27,7 @@ capabilities, no new privileges). Not root, the child keeps the grader's user
 (bubblewrap maps it in a new user namespace). The resource limits and the
 watchdog are `child.Child`'s.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,11 +65,21 @@ class Sandbox:
         # In process mode nothing else kills the child when the grader dies (bubblewrap has
         # --die-with-parent): the parent-death signal, set after the change of user.
         death = ["--pdeathsig=KILL"] if self.mode == "process" else []
-        return ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
-                "--inh-caps=-all", "--bounding-set=-all", *death, "--"]
+        return [
+            "/usr/bin/setpriv",
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--no-new-privs",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            *death,
+            "--",
+        ]
 
-    def command(self, code_dir: Path, job_dir: Path, out_dir: Path, argument: str = "{}",
-                uid: int | None = None) -> list[str]:
+    def command(
+        self, code_dir: Path, job_dir: Path, out_dir: Path, argument: str = "{}", uid: int | None = None
+    ) -> list[str]:
         """The argv that runs the worker on CODE_DIR, JOB_DIR, OUT_DIR in this mode, as user UID.
 
         In process mode with a UID, the child starts in JOB_DIR and gets the
@@ -83,8 +94,16 @@ class Sandbox:
                 return prefix + python + [str(WORKER_SCRIPT), str(code_dir), str(job_dir), str(out_dir)] + tail
             folders = [os.path.relpath(code_dir, job_dir), ".", os.path.relpath(out_dir, job_dir)]
             return prefix + self._drop(uid) + python + [str(WORKER_SCRIPT)] + folders + tail
-        argv = [self.bwrap, "--die-with-parent", "--new-session",
-                "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        argv = [
+            self.bwrap,
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+        ]
         if uid is None:
             argv.append("--unshare-user")
         argv += ["--ro-bind", "/usr", "/usr"]
@@ -107,11 +126,31 @@ class Sandbox:
             argv += ["--ro-bind", path, path]
         for secret in self.hidden_paths():
             argv += ["--perms", "0755", "--tmpfs", secret, "--remount-ro", secret]
-        argv += ["--perms", "0755", "--dir", "/grader", "--ro-bind", str(WORKER_SCRIPT), "/grader/worker.py",
-                 "--ro-bind", str(code_dir), "/submission",
-                 "--ro-bind", str(job_dir), "/job",
-                 "--bind", str(out_dir), "/out",
-                 "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--clearenv"]
+        argv += [
+            "--perms",
+            "0755",
+            "--dir",
+            "/grader",
+            "--ro-bind",
+            str(WORKER_SCRIPT),
+            "/grader/worker.py",
+            "--ro-bind",
+            str(code_dir),
+            "/submission",
+            "--ro-bind",
+            str(job_dir),
+            "/job",
+            "--bind",
+            str(out_dir),
+            "/out",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--chdir",
+            "/tmp",
+            "--clearenv",
+        ]
         for key, value in child_environment().items():
             argv += ["--setenv", key, value]
         argv.append("--")

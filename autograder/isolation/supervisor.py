@@ -8,6 +8,7 @@ a call that was running at such a death gets one more try, alone; running at
 a second death, it is blamed (a "crashed" record written here) and its
 function is not run again. At most MAX_SANDBOXES sandboxes per submission.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,16 @@ from autograder.isolation.worker import JOB_FILES, SERVER_DONE
 MAX_SANDBOXES = 6
 
 
-def run_submission(calls: dict[str, list[dict]], job: Path, groups: list[str], code: Path, root: Path,
-                   sandbox: Sandbox, limits: Limits, parallel: int) -> dict[str, Records]:
+def run_submission(
+    calls: dict[str, list[dict]],
+    job: Path,
+    groups: list[str],
+    code: Path,
+    root: Path,
+    sandbox: Sandbox,
+    limits: Limits,
+    parallel: int,
+) -> dict[str, Records]:
     """Run the calls of GROUPS (names; CALLS: group -> its plan's calls, written to JOB) on the
     student's CODE folder, in sandboxes under ROOT, PARALLEL runners at once; the records per group."""
     if not groups:
@@ -46,8 +55,9 @@ def run_submission(calls: dict[str, list[dict]], job: Path, groups: list[str], c
     retried: set[tuple[str, str]] = set()
     ended, tail, outs = "", "", []
     for attempt in range(MAX_SANDBOXES):
-        argument = json.dumps({"start": start, "parallel": parallel, "attempt": attempt,
-                               "skip": {g: sorted(f) for g, f in skip.items()}})
+        argument = json.dumps(
+            {"start": start, "parallel": parallel, "attempt": attempt, "skip": {g: sorted(f) for g, f in skip.items()}}
+        )
         # A fresh output folder each time: what a stopped sandbox left (a flood of files)
         # is not counted against the next one.
         out = root / f"out{attempt}"
@@ -56,8 +66,7 @@ def run_submission(calls: dict[str, list[dict]], job: Path, groups: list[str], c
         result = run_child(sandbox, code, job_copy, out, limits, argument)
         tail = (result.stdout_tail + result.stderr_tail)[-1500:]
         streams = read_streams(*outs)
-        if (out / SERVER_DONE).is_file() and result.returncode == 0 and not result.timed_out \
-                and not result.stopped:
+        if (out / SERVER_DONE).is_file() and result.returncode == 0 and not result.timed_out and not result.stopped:
             break
         # The server itself was killed (or stopped at a limit): carry on after the calls
         # it had finished. A call that was running when it happened gets one more try,
@@ -69,9 +78,13 @@ def run_submission(calls: dict[str, list[dict]], job: Path, groups: list[str], c
             call = calls[name][first]
             if call["id"] in running.get(name, []):
                 if (name, call["id"]) in retried or attempt == MAX_SANDBOXES - 1:
-                    extra[name][call["id"]] = {"status": "crashed", "reason": (
-                        f"the whole grading process was stopped twice while it ran ({ended}): does your "
-                        "code kill processes, or use too much memory?")}
+                    extra[name][call["id"]] = {
+                        "status": "crashed",
+                        "reason": (
+                            f"the whole grading process was stopped twice while it ran ({ended}): does your "
+                            "code kill processes, or use too much memory?"
+                        ),
+                    }
                     skip[name].add(call["func"])
                     first += 1
                 else:
@@ -89,8 +102,9 @@ def run_submission(calls: dict[str, list[dict]], job: Path, groups: list[str], c
     return {name: streams.group(name, extra[name], ended, tail) for name in groups}
 
 
-def resume_points(calls: dict[str, list[dict]], streams: Streams, extra: dict[str, dict[str, dict]],
-                  names: list[str]) -> dict[str, int]:
+def resume_points(
+    calls: dict[str, list[dict]], streams: Streams, extra: dict[str, dict[str, dict]], names: list[str]
+) -> dict[str, int]:
     """Per unfinished group of NAMES, the index of its first call without a record."""
     points = {}
     for name in names:

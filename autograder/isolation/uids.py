@@ -8,6 +8,7 @@ When a child ends, every process of its user id is killed and every file it
 left at the top of a world-writable folder (/tmp, /var/tmp, /dev/shm...) is
 deleted (`clean_up_user`).
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -17,7 +18,7 @@ import shutil
 import signal
 import threading
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from autograder.isolation.reaping import proc_status, reap_orphans
@@ -82,7 +83,7 @@ class UidPool:
             os.close(fd)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _has_account(uid: int) -> bool:
     try:
         pwd.getpwuid(uid)

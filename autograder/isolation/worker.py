@@ -55,6 +55,7 @@ into it (tests/test_hostile.py checks the mounts), and with -I its folder is
 not on sys.path, so a second module would need one more mount and an import
 by file path, the same in both modes.
 """
+
 import copy
 import importlib
 import json
@@ -117,8 +118,12 @@ def describe(value):
     """JSON description of a returned value (never the value itself unless an array)."""
     if isinstance(value, _ndarray):
         subclass = None if type(value) is _ndarray else _type_name(value)
-        description = {"kind": "ndarray", "dtype": _safe(lambda: str(value.dtype), "?"),
-                       "shape": _safe(lambda: [int(n) for n in value.shape], []), "subclass": subclass}
+        description = {
+            "kind": "ndarray",
+            "dtype": _safe(lambda: str(value.dtype), "?"),
+            "shape": _safe(lambda: [int(n) for n in value.shape], []),
+            "subclass": subclass,
+        }
         nbytes = _safe(lambda: int(value.nbytes), 0)
         if nbytes > MAX_ARRAY_BYTES:
             description["dtype"] += " (%d bytes: too large to return)" % nbytes
@@ -155,8 +160,13 @@ def fresh(cache):
 
 def returnable(value):
     """Whether VALUE is a plain ndarray of a number dtype and a sane size."""
-    return (type(value) is _ndarray and not value.dtype.hasobject and value.dtype.kind in SAVED_KINDS
-            and value.dtype.fields is None and value.nbytes <= MAX_ARRAY_BYTES)
+    return (
+        type(value) is _ndarray
+        and not value.dtype.hasobject
+        and value.dtype.kind in SAVED_KINDS
+        and value.dtype.fields is None
+        and value.nbytes <= MAX_ARRAY_BYTES
+    )
 
 
 def student_traceback(code_dir):
@@ -212,15 +222,14 @@ class RecordStream:
         for chunk in chunks:
             view = memoryview(chunk)
             while view:
-                view = view[_write(self.fd, view):]
+                view = view[_write(self.fd, view) :]
 
 
 def trace_record(counter, attempts, code_dir):
     """The "trace" of a traced call's record: COUNTER's line counts [FILE, LINE, KIND, N] (FILE relative
     to CODE_DIR) and the tampering seen (the counter's own and ATTEMPTS of this call)."""
     prefix = code_dir + os.sep
-    counts = [[file.replace(prefix, ""), int(line), kind, int(n)]
-              for (file, line, kind), n in counter.counts.items()]
+    counts = [[file.replace(prefix, ""), int(line), kind, int(n)] for (file, line, kind), n in counter.counts.items()]
     tampered = [counter.tampered] if counter.tampered else []
     return {"counts": counts[:MAX_TRACE_ENTRIES], "tampered": tampered + list(attempts)}
 
@@ -242,7 +251,7 @@ def dict_state(call_id, value, arrays):
         elif type(item) in (bool, int, float, str) or item is None:
             if type(item) is float and not _isfinite(item):
                 item = repr(item)
-            elif type(item) is int and abs(item) > 2 ** 53:
+            elif type(item) is int and abs(item) > 2**53:
                 item = repr(item)
             elif type(item) is str:
                 item = item[:MAX_REPR]
@@ -263,15 +272,18 @@ def guard_tracing(code_dir):
     def refuse(name):
         def refused(*args, **kwargs):
             frame = _safe(lambda: _getframe(1), None)
-            where = _safe(lambda: "%s line %d" % (frame.f_code.co_filename.replace(code_dir + os.sep, ""),
-                                                  frame.f_lineno), "?")
+            where = _safe(
+                lambda: "%s line %d" % (frame.f_code.co_filename.replace(code_dir + os.sep, ""), frame.f_lineno), "?"
+            )
             if len(TAMPERING) < 10000:
                 TAMPERING.append("%s called at %s" % (name, where))
+
         return refused
 
-    for owner, names in ((sys, ("settrace", "setprofile")),
-                         (threading, ("settrace", "setprofile", "settrace_all_threads",
-                                      "setprofile_all_threads"))):
+    for owner, names in (
+        (sys, ("settrace", "setprofile")),
+        (threading, ("settrace", "setprofile", "settrace_all_threads", "setprofile_all_threads")),
+    ):
         for name in names:
             if hasattr(owner, name):
                 setattr(owner, name, refuse("%s.%s" % (owner.__name__, name)))
@@ -284,8 +296,19 @@ class Worker:
     process); otherwise `layers.<module>` is imported from the code folder.
     """
 
-    def __init__(self, code_dir, group, calls, inputs, stream, start=0, skip=(), progress=None,
-                 own_files=None, vectorization=None):
+    def __init__(
+        self,
+        code_dir,
+        group,
+        calls,
+        inputs,
+        stream,
+        start=0,
+        skip=(),
+        progress=None,
+        own_files=None,
+        vectorization=None,
+    ):
         self.code_dir = code_dir
         self.group = group
         self.calls = calls
@@ -322,8 +345,9 @@ class Worker:
             # A fresh runner: the forward ran in a process that is gone; run it again.
             self.replay(self.calls[self.by_id[call_id]])
         if call_id not in self.caches:
-            raise LookupError("it needs the cache of a forward call, and that call failed on this case "
-                              "(see the forward's tests)")
+            raise LookupError(
+                "it needs the cache of a forward call, and that call failed on this case (see the forward's tests)"
+            )
         return fresh(self.caches[call_id])
 
     def dict_of(self, spec):
@@ -331,19 +355,21 @@ class Worker:
         if name not in self.dicts:
             self.dicts[name] = dict(spec.get("init", {}))
             # A fresh runner: replay the earlier calls that used this dict, in order.
-            for call in self.calls[:self.start]:
+            for call in self.calls[: self.start]:
                 if any(a.get("dict") == name for a in call["args"]):
                     if not self.replay(call):
-                        raise LookupError("it needs the state left by an earlier call with the same param "
-                                          "dict, and that call failed")
+                        raise LookupError(
+                            "it needs the state left by an earlier call with the same param dict, and that call failed"
+                        )
         self.dicts[name].update(spec.get("set", {}))
         return self.dicts[name]
 
     def generate(self, call_id, spec):
         """Inputs for a traced forward call, drawn now from a fresh seed."""
         seed = int.from_bytes(_urandom(8), "little")
-        x, w, b, conv_param, dout = self.vectorization.conv_case(spec["x"], spec["w"], spec["stride"], spec["pad"],
-                                              spec["dimension"], spec["factor"], seed)
+        x, w, b, conv_param, dout = self.vectorization.conv_case(
+            spec["x"], spec["w"], spec["stride"], spec["pad"], spec["dimension"], spec["factor"], seed
+        )
         self.generated[call_id] = (seed, dout)
         self.seeds[call_id] = seed
         return [x, w, b, conv_param]
@@ -358,8 +384,10 @@ class Worker:
                 if source not in self.generated and source in self.by_id and self.by_id[source] < self.start:
                     self.replay(self.calls[self.by_id[source]])
                 if source not in self.generated:
-                    raise LookupError("it needs the cache of a forward call, and that call failed on this case "
-                                      "(see the forward's tests)")
+                    raise LookupError(
+                        "it needs the cache of a forward call, and that call failed on this case "
+                        "(see the forward's tests)"
+                    )
                 self.seeds[call_id] = self.generated[source][0]
                 args.append(self.generated[source][1].copy())
             elif "array" in spec:
@@ -393,8 +421,10 @@ class Worker:
     def run_call(self, call):
         """(record, arrays) of one call."""
         if call["func"] in self.skip:
-            return {"status": "skipped", "message": "not run again: it hung or crashed the process on an "
-                                                    "earlier case (see that case's test)"}, []
+            return {
+                "status": "skipped",
+                "message": "not run again: it hung or crashed the process on an earlier case (see that case's test)",
+            }, []
         try:
             function = getattr(self.module(call["module"]), call["func"])
             args = self.build_args(call["args"], call["id"])
@@ -417,7 +447,7 @@ class Worker:
         try:
             record, arrays = self.record_result(call, args, before, result)
             if counter is not None:
-                record["trace"] = trace_record(counter, TAMPERING[tampering:tampering + 20], self.code_dir)
+                record["trace"] = trace_record(counter, TAMPERING[tampering : tampering + 20], self.code_dir)
             if call["id"] in self.seeds:
                 record["seed"] = self.seeds[call["id"]]
             return record, arrays
@@ -426,28 +456,37 @@ class Worker:
             # raise, an array too large to copy...): a failed call, never a
             # crash that would cost the rest of the plan.
             record = error_record(self.code_dir, "result")
-            return {"status": "bad_return", "returned": {
-                "kind": "other", "type": "value that cannot be inspected",
-                "repr": "(%s: %s)" % (record["type"], record["message"][:MAX_REPR])}}, []
+            return {
+                "status": "bad_return",
+                "returned": {
+                    "kind": "other",
+                    "type": "value that cannot be inspected",
+                    "repr": "(%s: %s)" % (record["type"], record["message"][:MAX_REPR]),
+                },
+            }, []
 
     def record_result(self, call, args, before, result):
         call_id = call["id"]
         arrays = []
         record = {"status": "ok"}
         record["modified_inputs"] = [
-            i for i, copied in before.items()
-            if type(args[i]) is not _ndarray or copied.shape != args[i].shape
+            i
+            for i, copied in before.items()
+            if type(args[i]) is not _ndarray
+            or copied.shape != args[i].shape
             or not _array_equal(copied, args[i], equal_nan=True)
         ]
         record["dicts"] = {
-            str(i): dict_state(call_id, arg, arrays) for i, arg in enumerate(args)
+            str(i): dict_state(call_id, arg, arrays)
+            for i, arg in enumerate(args)
             if i < len(call["args"]) and "dict" in call["args"][i]
         }
         expected = call["returns"]
         if type(result) not in (tuple, list) or len(result) != expected:
             record["status"] = "bad_return"
-            record["returned"] = describe(result) if type(result) not in (tuple, list) else {
-                "kind": "sequence", "length": len(result)}
+            record["returned"] = (
+                describe(result) if type(result) not in (tuple, list) else {"kind": "sequence", "length": len(result)}
+            )
             return record, arrays
         values = list(result)
         if expected == 2:  # a forward pass: (out, cache); the cache stays here
@@ -474,13 +513,21 @@ class Worker:
                 self.progress(PROGRESS_START, index)
             record, arrays = self.run_call(call)
             self.done[call["id"]] = record.get("status")
-            self.stream.write({"group": self.group, "id": call["id"], "record": record,
-                               "arrays": [[a.dtype.str, [int(n) for n in a.shape]] for a in arrays]}, arrays)
+            self.stream.write(
+                {
+                    "group": self.group,
+                    "id": call["id"],
+                    "record": record,
+                    "arrays": [[a.dtype.str, [int(n) for n in a.shape]] for a in arrays],
+                },
+                arrays,
+            )
             if self.progress is not None:
                 self.progress(PROGRESS_DONE, index)
 
 
 # -- the fork server -----------------------------------------------------------------
+
 
 def _end_reason(status, timed_out, seconds):
     if timed_out:
@@ -488,11 +535,14 @@ def _end_reason(status, timed_out, seconds):
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         name = _safe(lambda: signal.Signals(number).name, "signal %d" % number)
-        hint = {"SIGKILL": " (often: the memory limit)", "SIGXCPU": " (the CPU time limit)",
-                "SIGXFSZ": " (the file size limit)", "SIGSEGV": " (a crash)"}.get(name, "")
+        hint = {
+            "SIGKILL": " (often: the memory limit)",
+            "SIGXCPU": " (the CPU time limit)",
+            "SIGXFSZ": " (the file size limit)",
+            "SIGSEGV": " (a crash)",
+        }.get(name, "")
         return "the process running it was killed by %s%s" % (name, hint)
-    return ("the process running it exited with code %d (sys.exit or os._exit in your code?)"
-            % os.WEXITSTATUS(status))
+    return "the process running it exited with code %d (sys.exit or os._exit in your code?)" % os.WEXITSTATUS(status)
 
 
 class Runner:
@@ -510,8 +560,8 @@ class Runner:
         `current` becomes the index of the call that started, or None once it is done."""
         self.buffer += data
         while len(self.buffer) >= 1 + PROGRESS_DIGITS:
-            kind, digits = self.buffer[:1], self.buffer[1:1 + PROGRESS_DIGITS]
-            self.buffer = self.buffer[1 + PROGRESS_DIGITS:]
+            kind, digits = self.buffer[:1], self.buffer[1 : 1 + PROGRESS_DIGITS]
+            self.buffer = self.buffer[1 + PROGRESS_DIGITS :]
             if kind in (PROGRESS_START, PROGRESS_DONE) and digits.isdigit() and int(digits) < count:
                 self.current = int(digits) if kind == PROGRESS_START else None
                 self.since = now
@@ -554,8 +604,19 @@ def serve(code_dir, job_dir, out_dir, resume):
             pid = os.fork()
             if pid == 0:
                 os.close(read_fd)
-                _run_group(code_dir, group, job["groups"][group], inputs, out_dir, attempt, serial, start,
-                           skip.get(group, ()), write_fd, vectorization)
+                _run_group(
+                    code_dir,
+                    group,
+                    job["groups"][group],
+                    inputs,
+                    out_dir,
+                    attempt,
+                    serial,
+                    start,
+                    skip.get(group, ()),
+                    write_fd,
+                    vectorization,
+                )
             os.close(write_fd)
             runner = Runner(group, start, pid, read_fd)
             runner.current = -1
@@ -588,20 +649,31 @@ def serve(code_dir, job_dir, out_dir, resume):
             reason = _end_reason(status, runner.timed_out, seconds)
             if runner.current == -1:  # while importing the student's module: no call can run
                 for index in range(runner.start, len(calls)):
-                    server_stream.write({"group": runner.group, "id": calls[index]["id"], "record": {
-                        "status": "crashed", "stage": "import", "reason": reason}, "arrays": []})
+                    server_stream.write(
+                        {
+                            "group": runner.group,
+                            "id": calls[index]["id"],
+                            "record": {"status": "crashed", "stage": "import", "reason": reason},
+                            "arrays": [],
+                        }
+                    )
                 continue
             call = calls[runner.current]
-            server_stream.write({"group": runner.group, "id": call["id"], "record": {
-                "status": "crashed", "reason": reason}, "arrays": []})
+            server_stream.write(
+                {
+                    "group": runner.group,
+                    "id": call["id"],
+                    "record": {"status": "crashed", "reason": reason},
+                    "arrays": [],
+                }
+            )
             if runner.timed_out:
                 skip.setdefault(runner.group, set()).add(call["func"])
             if runner.current + 1 < len(calls):
                 pending.append((runner.group, runner.current + 1))
 
 
-def _run_group(code_dir, group, calls, inputs, out_dir, attempt, serial, start, skip, progress_fd,
-               vectorization):
+def _run_group(code_dir, group, calls, inputs, out_dir, attempt, serial, start, skip, progress_fd, vectorization):
     """The body of a forked runner; never returns."""
     try:
         stream = RecordStream(os.path.join(out_dir, RUNNER_STREAM % (group, attempt, serial)))
@@ -609,8 +681,17 @@ def _run_group(code_dir, group, calls, inputs, out_dir, attempt, serial, start, 
         def progress(kind, index):
             _write(progress_fd, kind + b"%0*d" % (PROGRESS_DIGITS, index))
 
-        worker = Worker(code_dir, group, calls, inputs, stream, start=start, skip=skip, progress=progress,
-                        vectorization=vectorization)
+        worker = Worker(
+            code_dir,
+            group,
+            calls,
+            inputs,
+            stream,
+            start=start,
+            skip=skip,
+            progress=progress,
+            vectorization=vectorization,
+        )
         modules = sorted({call["module"] for call in calls[start:]})
         for name in modules:
             try:

@@ -31,10 +31,11 @@ A `Mistake` has
 
 Array shapes follow SPEC section 1 (x (N, C, H, W) or (N, D), ...).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from autograder.contract import GROUPS
 

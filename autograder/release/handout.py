@@ -11,6 +11,7 @@
 `assignment/` in the repository is exactly this output, committed; a test
 regenerates it and fails on any difference.
 """
+
 from __future__ import annotations
 
 import hashlib

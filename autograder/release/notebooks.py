@@ -11,6 +11,7 @@ and we re-serialize it in a canonical form. Every released notebook records
 its nbgrader cells in its metadata (handin.RECORD_KEY) for collate.sh, which
 has no released copy to compare with; the grader's side is checks/notebooks.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -109,7 +110,11 @@ def release_notebooks(source_dir: Path, out_dir: Path) -> list[Path]:
         for source in sources:
             shutil.copyfile(source, assignment_source / source.name)
         command = [
-            sys.executable, "-m", "nbgrader", "generate_assignment", _ASSIGNMENT,
+            sys.executable,
+            "-m",
+            "nbgrader",
+            "generate_assignment",
+            _ASSIGNMENT,
             "--force",
             # No gradebook: the release needs none, and creating one (through
             # alembic) triples the run time. The notebooks come out identical.
@@ -119,8 +124,13 @@ def release_notebooks(source_dir: Path, out_dir: Path) -> list[Path]:
             "--log-level=WARN",
         ]
         completed = subprocess.run(
-            command, cwd=course, env=_nbgrader_env(config_dir),
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+            command,
+            cwd=course,
+            env=_nbgrader_env(config_dir),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         release_dir = course / "release" / _ASSIGNMENT
         if completed.returncode != 0:

@@ -11,6 +11,7 @@ at the marker's indentation. At module level (indentation 0, e.g. a helper
 function of the reference) it becomes the comment alone, so the stub module
 still imports.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ place, so a grader killed halfway never leaves a half-written file. The one
 atomic writer of the kit: grades.csv, the summary, the shard manifest and the
 Gradescope bundle are written with it too.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 from autograder.reports.feedback import feedback_markdown
-
 
 TEMPORARY_SUFFIX = ".tmp"
 

@@ -21,6 +21,7 @@ Order with nbgrader's own commands: run `nbgrader generate_assignment` before
 does not find in a student's folder, `layers` included. Running `autograder
 grade --gradebook` again (it is idempotent) puts the scores back.
 """
+
 from __future__ import annotations
 
 import os
@@ -101,8 +102,9 @@ def _submitted_notebook(gb, assignment: str, student: str):
     return submitted
 
 
-def write_gradebook(db_path: Path, assignment: str, rows: list[tuple[str, dict]], rubric,
-                    course_id: str = "") -> GradebookReport:
+def write_gradebook(
+    db_path: Path, assignment: str, rows: list[tuple[str, dict]], rubric, course_id: str = ""
+) -> GradebookReport:
     """Store every graded submission's function scores in the gradebook at `db_path`.
 
     `course_id` "" is what nbgrader's commands use when none is configured.
@@ -144,8 +146,9 @@ def write_gradebook(db_path: Path, assignment: str, rows: list[tuple[str, dict]]
                 report.written.append(student)
         except Exception as error:
             gb.db.rollback()
-            raise GradebookError(f"could not write to the gradebook {db_path}: {type(error).__name__}: {error}") \
-                from error
+            raise GradebookError(
+                f"could not write to the gradebook {db_path}: {type(error).__name__}: {error}"
+            ) from error
         finally:
             gb.close()
     return report

@@ -3,6 +3,7 @@
 Then one column per graded function (its points), the sandbox mode, the
 problems (the top-level notes) and the ids of the diagnosed known mistakes.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,13 +29,21 @@ def grades_csv(rows: list[tuple[str, dict]]) -> str:
     the sandbox, the problems and the diagnosed mistakes' ids."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", "score", "max_score", *GRADED_FUNCTIONS, "sandbox", "problems",
-                     "diagnosed_mistakes"])
+    writer.writerow(
+        ["submission", "score", "max_score", *GRADED_FUNCTIONS, "sandbox", "problems", "diagnosed_mistakes"]
+    )
     for name, results in rows:
         scores = results.get("extra_data", {}).get("function_scores", {})
         problems = " | ".join(line for line in results.get("output", "").splitlines() if line.strip())
-        writer.writerow([name, _number(results["score"]), _number(results["max_score"]),
-                         *(_number(scores.get(f, 0.0)) for f in GRADED_FUNCTIONS),
-                         results.get("extra_data", {}).get("sandbox", ""), problems,
-                         diagnosed_mistakes_cell(results)])
+        writer.writerow(
+            [
+                name,
+                _number(results["score"]),
+                _number(results["max_score"]),
+                *(_number(scores.get(f, 0.0)) for f in GRADED_FUNCTIONS),
+                results.get("extra_data", {}).get("sandbox", ""),
+                problems,
+                diagnosed_mistakes_cell(results),
+            ]
+        )
     return buffer.getvalue()

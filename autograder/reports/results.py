@@ -11,6 +11,7 @@ A test's name, "function: check, case", is made from the fields, for people.
 
 Standard library only.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -65,14 +66,24 @@ class TestResult:
         return self.max_score <= 0
 
     def to_json(self) -> dict:
-        return {"name": self.name, "score": round(self.score, 6), "max_score": round(self.max_score, 6),
-                "status": "passed" if self.passed else "failed", "output": self.output,
-                "visibility": self.visibility, "tags": [self.function],
-                "extra_data": {"function": self.function, "category": self.category, "check": self.check,
-                               "case": self.case}}
+        return {
+            "name": self.name,
+            "score": round(self.score, 6),
+            "max_score": round(self.max_score, 6),
+            "status": "passed" if self.passed else "failed",
+            "output": self.output,
+            "visibility": self.visibility,
+            "tags": [self.function],
+            "extra_data": {
+                "function": self.function,
+                "category": self.category,
+                "check": self.check,
+                "case": self.case,
+            },
+        }
 
     @classmethod
-    def from_json(cls, test: dict) -> "TestResult":
+    def from_json(cls, test: dict) -> TestResult:
         """A test of a results.json. One without the model's `extra_data` (written by hand or
         by another tool) is a check of its own: its whole name, under its first tag."""
         extra = test.get("extra_data") if isinstance(test.get("extra_data"), dict) else {}
@@ -82,10 +93,18 @@ class TestResult:
         else:
             tags = test.get("tags") or [""]
             function, check, case = str(extra.get("function") or tags[0]), name, ""
-        return cls(function, str(extra.get("category", "")), check, test.get("status") == "passed",
-                   str(test.get("output", "")), str(test.get("visibility", "visible")), case,
-                   float(test.get("score", 0) or 0), float(test.get("max_score", 0) or 0),
-                   given_name="" if "check" in extra else name)
+        return cls(
+            function,
+            str(extra.get("category", "")),
+            check,
+            test.get("status") == "passed",
+            str(test.get("output", "")),
+            str(test.get("visibility", "visible")),
+            case,
+            float(test.get("score", 0) or 0),
+            float(test.get("max_score", 0) or 0),
+            given_name="" if "check" in extra else name,
+        )
 
 
 def read_tests(results: dict) -> list[TestResult]:
@@ -114,8 +133,15 @@ def function_scores(tests: list[TestResult]) -> dict[str, float]:
     return dict(scores)
 
 
-def build_results(name: str, tests: list[TestResult], messages: list[str], elapsed: float, max_score: float,
-                  seed: int, sandbox_mode: str) -> dict:
+def build_results(
+    name: str,
+    tests: list[TestResult],
+    messages: list[str],
+    elapsed: float,
+    max_score: float,
+    seed: int,
+    sandbox_mode: str,
+) -> dict:
     """The results.json content of submission NAME (scored TESTS; MESSAGES: the top-level notes)."""
     return {
         "score": round(sum(t.score for t in tests), 4),
@@ -124,8 +150,12 @@ def build_results(name: str, tests: list[TestResult], messages: list[str], elaps
         "output": "\n".join(messages),
         "stdout_visibility": "hidden",
         "tests": [test.to_json() for test in tests],
-        "extra_data": {"submission": name, "seed": seed, "sandbox": sandbox_mode,
-                       "function_scores": {f: round(s, 4) for f, s in function_scores(tests).items()}},
+        "extra_data": {
+            "submission": name,
+            "seed": seed,
+            "sandbox": sandbox_mode,
+            "function_scores": {f: round(s, 4) for f, s in function_scores(tests).items()},
+        },
     }
 
 

@@ -13,6 +13,7 @@ fails it when any case fails); the same table per case follows. Everything is al
 Submissions the autograder itself failed on (internal errors) are listed apart
 and left out of the statistics: their 0 says nothing about the student.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -38,21 +39,35 @@ class ProgressBar:
 
     def __init__(self, total: int, stream=None, force_terminal: bool | None = None):
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.console = Console(file=stream or sys.stderr, force_terminal=force_terminal)
         self.enabled = self.console.is_terminal and total > 0
         self.active: list[str] = []
         self.last = ""
         self.lock = threading.Lock()  # grade_all calls back from its worker threads
-        self.progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
-                                 TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                                 TextColumn("{task.fields[current]}"), console=self.console,
-                                 disable=not self.enabled)
+        self.progress = Progress(
+            TextColumn("grading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("elapsed"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[current]}"),
+            console=self.console,
+            disable=not self.enabled,
+        )
         self.task = self.progress.add_task("grading", total=total, current="")
 
-    def __enter__(self) -> "ProgressBar":
+    def __enter__(self) -> ProgressBar:
         self.progress.start()
         return self
 
@@ -101,14 +116,16 @@ class Summary:
     by_function: list[tuple[str, float, float, int, int]]  # function, max, mean, full marks, zero
     lowest: list[tuple[str, float]] = field(default_factory=list)
     information: list[Failures] = field(default_factory=list)  # 0-point checks: not complete, not failed
-    mistakes: list["Diagnosed"] = field(default_factory=list)  # diagnosis (issue 16)
+    mistakes: list[Diagnosed] = field(default_factory=list)  # diagnosis (issue 16)
 
 
 def _sorted(counts: dict[str, list], functions: dict[str, str], lost: dict[str, float] | None = None) -> list[Failures]:
     """Rows for COUNTS (name -> [failed students, all students]), most points LOST first, then most failures."""
     lost = lost or {}
-    rows = [Failures(name, len(failed), len(total), functions.get(name, ""), round(lost.get(name, 0.0), 6))
-            for name, (failed, total) in counts.items()]
+    rows = [
+        Failures(name, len(failed), len(total), functions.get(name, ""), round(lost.get(name, 0.0), 6))
+        for name, (failed, total) in counts.items()
+    ]
     return sorted(rows, key=lambda r: (-r.lost, -r.failed, -(r.failed / r.total if r.total else 0), r.name))
 
 
@@ -156,14 +173,30 @@ def analyse(rows: list[tuple[str, dict]]) -> Summary:
         top = function_max[function]
         if top <= 0:
             continue
-        by_function.append((function, top, statistics.fmean(values),
-                            sum(v >= top - 1e-9 for v in values), sum(v <= 1e-9 for v in values)))
+        by_function.append(
+            (
+                function,
+                top,
+                statistics.fmean(values),
+                sum(v >= top - 1e-9 for v in values),
+                sum(v <= 1e-9 for v in values),
+            )
+        )
     scores = [float(r.get("score", 0)) for _, r in graded]
     lowest = sorted(((n, float(r.get("score", 0))) for n, r in graded), key=lambda item: (item[1], item[0]))
     by_case = [row for row in _sorted(cases, functions, case_lost) if row.name in with_case]
-    return Summary(len(graded), max_score, scores, errors, _sorted(checks, functions, check_lost), by_case,
-                   by_function, lowest[:10], _sorted(information, functions),
-                   mistakes=diagnosed_mistakes(graded))  # diagnosis (issue 16)
+    return Summary(
+        len(graded),
+        max_score,
+        scores,
+        errors,
+        _sorted(checks, functions, check_lost),
+        by_case,
+        by_function,
+        lowest[:10],
+        _sorted(information, functions),
+        mistakes=diagnosed_mistakes(graded),
+    )  # diagnosis (issue 16)
 
 
 # diagnosis (issue 16)
@@ -201,13 +234,19 @@ def diagnosed_mistakes(graded: list[tuple[str, dict]]) -> list[Diagnosed]:
 
 def _mistake_lines(summary: Summary) -> list[str]:
     """Markdown: the diagnosed mistakes, most students first (what to reteach)."""
-    lines = ["## Diagnosed mistakes, most students first", "",
-             "Known mistakes whose results matched a student's on every case (the catalogue: autograder/mistakes/).", ""]
+    lines = [
+        "## Diagnosed mistakes, most students first",
+        "",
+        "Known mistakes whose results matched a student's on every case (the catalogue: autograder/mistakes/).",
+        "",
+    ]
     if not summary.mistakes:
         return lines + ["No known mistake was diagnosed.", ""]
     lines += ["| students | mistake | function | id |", "|---:|---|---|---|"]
-    lines += [f"| {row.students}/{row.total} | {_cell(row.words)} | `{row.function}` | {' or '.join(row.ids)} |"
-              for row in summary.mistakes]
+    lines += [
+        f"| {row.students}/{row.total} | {_cell(row.words)} | `{row.function}` | {' or '.join(row.ids)} |"
+        for row in summary.mistakes
+    ]
     return lines + [""]
 
 
@@ -236,8 +275,10 @@ def _statistics_line(summary: Summary) -> str:
     if not summary.scores:
         return "no submission graded"
     scores = summary.scores
-    return (f"{summary.count} submissions graded; mean {statistics.fmean(scores):.1f}, median "
-            f"{statistics.median(scores):.1f}, min {min(scores):g}, max {max(scores):g} (out of {summary.max_score:g})")
+    return (
+        f"{summary.count} submissions graded; mean {statistics.fmean(scores):.1f}, median "
+        f"{statistics.median(scores):.1f}, min {min(scores):g}, max {max(scores):g} (out of {summary.max_score:g})"
+    )
 
 
 def _fraction(row: Failures) -> str:
@@ -245,8 +286,11 @@ def _fraction(row: Failures) -> str:
 
 
 def terminal_text(summary: Summary, top: int = 12) -> str:
-    lines = ["", "Score distribution: " + _statistics_line(summary), *histogram_lines(summary.scores,
-                                                                                      summary.max_score)]
+    lines = [
+        "",
+        "Score distribution: " + _statistics_line(summary),
+        *histogram_lines(summary.scores, summary.max_score),
+    ]
     failing = [row for row in summary.by_check if row.failed]
     if failing:
         width = min(90, max(len(row.name) for row in failing[:top]))
@@ -258,8 +302,10 @@ def terminal_text(summary: Summary, top: int = 12) -> str:
             lines.append(f"  ... {len(failing) - top} more in {SUMMARY_NAME}")
     if summary.mistakes:  # diagnosis (issue 16)
         lines += ["", "Most diagnosed mistakes (students whose results match a known mistake):"]
-        lines += [f"  {row.students:4d} {'student' if row.students == 1 else 'students'}: {row.words} ({row.function})"
-                  for row in summary.mistakes[:top]]
+        lines += [
+            f"  {row.students:4d} {'student' if row.students == 1 else 'students'}: {row.words} ({row.function})"
+            for row in summary.mistakes[:top]
+        ]
     if summary.internal_errors:
         lines += ["", "The autograder failed on (not counted): " + ", ".join(summary.internal_errors)]
     return "\n".join(lines)
@@ -272,8 +318,12 @@ def _cell(text: str) -> str:
 def markdown(summary: Summary, plot: str | None) -> str:
     lines = ["# Grading summary", "", _statistics_line(summary) + ".", ""]
     if summary.internal_errors:
-        lines += [f"The autograder failed on {len(summary.internal_errors)} submissions, not counted here: "
-                  + ", ".join(summary.internal_errors) + ".", ""]
+        lines += [
+            f"The autograder failed on {len(summary.internal_errors)} submissions, not counted here: "
+            + ", ".join(summary.internal_errors)
+            + ".",
+            "",
+        ]
     lines += ["## Score distribution", "", "```text", *histogram_lines(summary.scores, summary.max_score), "```", ""]
     if plot:
         lines += [f"![score distribution]({plot})", ""]
@@ -282,18 +332,34 @@ def markdown(summary: Summary, plot: str | None) -> str:
     lines += ["## Functions", "", "| function | points | mean | full marks | zero |", "|---|---:|---:|---:|---:|"]
     for function, top, mean, full, zero in summary.by_function:
         lines.append(f"| `{function}` | {top:g} | {mean:.2f} | {full}/{summary.count} | {zero}/{summary.count} |")
-    lines += ["", "## Checks failed, worst first", "",
-              "A check groups the hidden cases of one test; a student fails it when any case fails. Worst is "
-              "most points lost, summed over the class.", "",
-              "| check | students failed | points lost |", "|---|---:|---:|"]
+    lines += [
+        "",
+        "## Checks failed, worst first",
+        "",
+        "A check groups the hidden cases of one test; a student fails it when any case fails. Worst is "
+        "most points lost, summed over the class.",
+        "",
+        "| check | students failed | points lost |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {_cell(row.name)} | {_fraction(row)} | {row.lost:g} |" for row in summary.by_check]
     lines += [""] + _mistake_lines(summary)[:-1]  # diagnosis (issue 16)
-    lines += ["", "## Hidden cases failed, worst first", "",
-              "| test (check, case) | students failed | points lost |", "|---|---:|---:|"]
+    lines += [
+        "",
+        "## Hidden cases failed, worst first",
+        "",
+        "| test (check, case) | students failed | points lost |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {_cell(row.name)} | {_fraction(row)} | {row.lost:g} |" for row in summary.by_case]
     if summary.information:
-        lines += ["", "## Information (0 points, not counted as failures)", "",
-                  "| report | students not complete |", "|---|---:|"]
+        lines += [
+            "",
+            "## Information (0 points, not counted as failures)",
+            "",
+            "| report | students not complete |",
+            "|---|---:|",
+        ]
         lines += [f"| {_cell(row.name)} | {_fraction(row)} |" for row in summary.information]
     return "\n".join(lines) + "\n"
 
@@ -308,10 +374,12 @@ def plot_scores(scores: list[float], max_score: float, path: Path) -> None:
     top = max_score if max_score > 0 else max(scores + [1.0])
     axes.hist(scores, bins=20, range=(0, top), color="#4c72b0", edgecolor="white")
     if scores:
-        axes.axvline(statistics.fmean(scores), color="#dd8452", linestyle="--",
-                     label=f"mean {statistics.fmean(scores):.1f}")
-        axes.axvline(statistics.median(scores), color="#55a868", linestyle=":",
-                     label=f"median {statistics.median(scores):.1f}")
+        axes.axvline(
+            statistics.fmean(scores), color="#dd8452", linestyle="--", label=f"mean {statistics.fmean(scores):.1f}"
+        )
+        axes.axvline(
+            statistics.median(scores), color="#55a868", linestyle=":", label=f"median {statistics.median(scores):.1f}"
+        )
         axes.legend()
     axes.set_xlabel(f"score (out of {top:g})")
     axes.set_ylabel("submissions")

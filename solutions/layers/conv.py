@@ -42,15 +42,15 @@ def conv_forward_naive(x, w, b, conv_param):
     - cache: tuple of the values conv_backward_naive needs
     """
     ### BEGIN SOLUTION
-    stride = conv_param['stride']
-    pad = conv_param['pad']
+    stride = conv_param["stride"]
+    pad = conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
     W_out = 1 + (W + 2 * pad - WW) // stride
 
     # np.pad returns a new array, so x itself is left untouched.
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
 
     out = np.zeros((N, F, H_out, W_out), dtype=np.float64)
     for n in range(N):
@@ -59,7 +59,7 @@ def conv_forward_naive(x, w, b, conv_param):
                 top = i * stride
                 for j in range(W_out):
                     left = j * stride
-                    window = x_pad[n, :, top:top + HH, left:left + WW]
+                    window = x_pad[n, :, top : top + HH, left : left + WW]
                     out[n, f, i, j] = np.sum(window * w[f]) + b[f]
 
     cache = (x, w, b, conv_param)
@@ -81,13 +81,13 @@ def conv_backward_naive(dout, cache):
     """
     ### BEGIN SOLUTION
     x, w, b, conv_param = cache
-    stride = conv_param['stride']
-    pad = conv_param['pad']
+    stride = conv_param["stride"]
+    pad = conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     _, _, H_out, W_out = dout.shape
 
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
     dx_pad = np.zeros(x_pad.shape, dtype=np.float64)
     dw = np.zeros(w.shape, dtype=np.float64)
     db = np.zeros(b.shape, dtype=np.float64)
@@ -102,11 +102,11 @@ def conv_backward_naive(dout, cache):
                     left = j * stride
                     g = dout[n, f, i, j]
                     db[f] += g
-                    dw[f] += g * x_pad[n, :, top:top + HH, left:left + WW]
-                    dx_pad[n, :, top:top + HH, left:left + WW] += g * w[f]
+                    dw[f] += g * x_pad[n, :, top : top + HH, left : left + WW]
+                    dx_pad[n, :, top : top + HH, left : left + WW] += g * w[f]
 
     # The padding is not part of the input: drop its gradient.
-    dx = dx_pad[:, :, pad:pad + H, pad:pad + W].copy()
+    dx = dx_pad[:, :, pad : pad + H, pad : pad + W].copy()
     ### END SOLUTION
     return dx, dw, db
 
@@ -127,8 +127,8 @@ def conv_forward_fast(x, w, b, conv_param):
     - cache: tuple of the values conv_backward_fast needs
     """
     ### BEGIN SOLUTION
-    stride = conv_param['stride']
-    pad = conv_param['pad']
+    stride = conv_param["stride"]
+    pad = conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
@@ -138,7 +138,7 @@ def conv_forward_fast(x, w, b, conv_param):
     # With C outermost, the patch matrix below gets its rows in (c, u, v)
     # order and its columns in (n, i, j) order without a further transpose.
     x_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=np.float64)
-    x_pad[:, :, pad:pad + H, pad:pad + W] = x.transpose(1, 0, 2, 3)
+    x_pad[:, :, pad : pad + H, pad : pad + W] = x.transpose(1, 0, 2, 3)
 
     # Patch matrix ("im2col"): cols[c, u, v, n, i, j] =
     # x_pad[c, n, i * stride + u, j * stride + v]. One strided copy per filter
@@ -175,8 +175,8 @@ def conv_backward_fast(dout, cache):
     """
     ### BEGIN SOLUTION
     x, w, b, conv_param, cols = cache
-    stride = conv_param['stride']
-    pad = conv_param['pad']
+    stride = conv_param["stride"]
+    pad = conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     _, _, H_out, W_out = dout.shape
@@ -204,6 +204,6 @@ def conv_backward_fast(dout, cache):
             columns = slice(v, v + stride * W_out, stride)
             dx_pad[:, :, rows, columns] += blocks[:, v]
 
-    dx = np.ascontiguousarray(dx_pad[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
+    dx = np.ascontiguousarray(dx_pad[:, :, pad : pad + H, pad : pad + W].transpose(1, 0, 2, 3))
     ### END SOLUTION
     return dx, dw, db

@@ -4,6 +4,7 @@ The data is scikit-learn's copy of the UCI handwritten digits
 (`sklearn.datasets.load_digits`): 1797 grey-level images of 8x8 pixels, values
 0 to 16, ten classes. It ships inside scikit-learn, so nothing is downloaded.
 """
+
 import numpy as np
 
 
@@ -43,7 +44,10 @@ def load_digits_data(num_val=360, seed=0, normalize=True):
         X_train = (X_train - mean_image) / std
         X_val = (X_val - mean_image) / std
     return {
-        "X_train": X_train, "y_train": y_train,
-        "X_val": X_val, "y_val": y_val,
-        "mean_image": mean_image, "std": std,
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_val": X_val,
+        "y_val": y_val,
+        "mean_image": mean_image,
+        "std": std,
     }

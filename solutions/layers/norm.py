@@ -47,30 +47,28 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     - cache: tuple of values needed by the backward pass (train mode)
     """
     ### BEGIN SOLUTION
-    mode = bn_param['mode']
-    eps = bn_param.get('eps', 1e-5)
-    momentum = bn_param.get('momentum', 0.9)
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
     N, D = x.shape
-    running_mean = bn_param.get('running_mean', np.zeros(D, dtype=np.float64))
-    running_var = bn_param.get('running_var', np.zeros(D, dtype=np.float64))
+    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=np.float64))
+    running_var = bn_param.get("running_var", np.zeros(D, dtype=np.float64))
 
-    if mode == 'train':
+    if mode == "train":
         mu = x.mean(axis=0)
         xc = x - mu
-        var = np.mean(xc ** 2, axis=0)
+        var = np.mean(xc**2, axis=0)
         std = np.sqrt(var + eps)
         inv_std = 1.0 / std
         x_hat = xc * inv_std
         out = gamma * x_hat + beta
 
         # New arrays: the caller's running-stat arrays are not written to.
-        bn_param['running_mean'] = np.asarray(
-            momentum * running_mean + (1 - momentum) * mu, dtype=np.float64)
-        bn_param['running_var'] = np.asarray(
-            momentum * running_var + (1 - momentum) * var, dtype=np.float64)
+        bn_param["running_mean"] = np.asarray(momentum * running_mean + (1 - momentum) * mu, dtype=np.float64)
+        bn_param["running_var"] = np.asarray(momentum * running_var + (1 - momentum) * var, dtype=np.float64)
 
         cache = (x_hat, xc, var, std, inv_std, gamma, eps)
-    elif mode == 'test':
+    elif mode == "test":
         inv_std = 1.0 / np.sqrt(running_var + eps)
         x_hat = (x - running_mean) * inv_std
         out = gamma * x_hat + beta
@@ -113,7 +111,7 @@ def batchnorm_backward(dout, cache):
     dinv_std = np.sum(dx_hat * xc, axis=0)
 
     # inv_std = 1 / std
-    dstd = -dinv_std / std ** 2
+    dstd = -dinv_std / std**2
 
     # std = sqrt(var + eps)
     dvar = 0.5 * dstd / std
@@ -154,7 +152,7 @@ def batchnorm_backward_alt(dout, cache):
     # Column sums as a matrix-vector product: dout.sum(axis=0) up to
     # rounding, from BLAS, which is quicker on small batches.
     dbeta = np.ones(N) @ dout
-    dgamma = np.einsum('nd,nd->d', dout, x_hat)  # sum(dout * x_hat), no temporary
+    dgamma = np.einsum("nd,nd->d", dout, x_hat)  # sum(dout * x_hat), no temporary
 
     # dx = gamma * inv_std * (dout - (x_hat * dgamma + dbeta) / N), computed
     # in place in one new array: four passes over (N, D) values.
@@ -229,10 +227,10 @@ def layernorm_forward(x, gamma, beta, ln_param):
     - cache: tuple of values needed by the backward pass
     """
     ### BEGIN SOLUTION
-    eps = ln_param.get('eps', 1e-5)
+    eps = ln_param.get("eps", 1e-5)
     mu = x.mean(axis=1, keepdims=True)
     xc = x - mu
-    var = np.mean(xc ** 2, axis=1, keepdims=True)
+    var = np.mean(xc**2, axis=1, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = xc * inv_std
     out = gamma * x_hat + beta
@@ -263,9 +261,9 @@ def layernorm_backward(dout, cache):
     # Same closed form as batch normalization, with the sums taken over the
     # features of each sample instead of over the batch.
     dx_hat = dout * gamma
-    dx = (inv_std / D) * (D * dx_hat
-                          - dx_hat.sum(axis=1, keepdims=True)
-                          - x_hat * np.sum(dx_hat * x_hat, axis=1, keepdims=True))
+    dx = (inv_std / D) * (
+        D * dx_hat - dx_hat.sum(axis=1, keepdims=True) - x_hat * np.sum(dx_hat * x_hat, axis=1, keepdims=True)
+    )
     ### END SOLUTION
     return dx, dgamma, dbeta
 
@@ -287,13 +285,13 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     - cache: tuple of values needed by the backward pass
     """
     ### BEGIN SOLUTION
-    eps = gn_param.get('eps', 1e-5)
+    eps = gn_param.get("eps", 1e-5)
     N, C, H, W = x.shape
     # One row per (sample, group).
     xg = x.reshape(N, G, (C // G) * H * W)
     mu = xg.mean(axis=2, keepdims=True)
     xc = xg - mu
-    var = np.mean(xc ** 2, axis=2, keepdims=True)
+    var = np.mean(xc**2, axis=2, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = (xc * inv_std).reshape(N, C, H, W)
     out = gamma * x_hat + beta
@@ -324,9 +322,9 @@ def spatial_groupnorm_backward(dout, cache):
 
     dx_hat = (dout * gamma).reshape(N, G, M)
     xg_hat = x_hat.reshape(N, G, M)
-    dx = (inv_std / M) * (M * dx_hat
-                          - dx_hat.sum(axis=2, keepdims=True)
-                          - xg_hat * np.sum(dx_hat * xg_hat, axis=2, keepdims=True))
+    dx = (inv_std / M) * (
+        M * dx_hat - dx_hat.sum(axis=2, keepdims=True) - xg_hat * np.sum(dx_hat * xg_hat, axis=2, keepdims=True)
+    )
     dx = dx.reshape(N, C, H, W)
     ### END SOLUTION
     return dx, dgamma, dbeta
@@ -347,10 +345,10 @@ def instancenorm_forward(x, gamma, beta, in_param):
     - cache: tuple of values needed by the backward pass
     """
     ### BEGIN SOLUTION
-    eps = in_param.get('eps', 1e-5)
+    eps = in_param.get("eps", 1e-5)
     mu = x.mean(axis=(2, 3), keepdims=True)
     xc = x - mu
-    var = np.mean(xc ** 2, axis=(2, 3), keepdims=True)
+    var = np.mean(xc**2, axis=(2, 3), keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = xc * inv_std
     out = gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
@@ -380,8 +378,8 @@ def instancenorm_backward(dout, cache):
     dgamma = np.sum(dout * x_hat, axis=(0, 2, 3))
 
     dx_hat = dout * gamma.reshape(1, C, 1, 1)
-    dx = (inv_std / M) * (M * dx_hat
-                          - dx_hat.sum(axis=(2, 3), keepdims=True)
-                          - x_hat * np.sum(dx_hat * x_hat, axis=(2, 3), keepdims=True))
+    dx = (inv_std / M) * (
+        M * dx_hat - dx_hat.sum(axis=(2, 3), keepdims=True) - x_hat * np.sum(dx_hat * x_hat, axis=(2, 3), keepdims=True)
+    )
     ### END SOLUTION
     return dx, dgamma, dbeta

@@ -36,6 +36,7 @@ reference in those functions alone.
 Used by tests/test_catalogue.py (grades every variant with the real grader)
 and benchmarks/threshold_margins.py (measures errors in-process).
 """
+
 from __future__ import annotations
 
 import ast
@@ -112,12 +113,12 @@ def splice(reference: str, variant: str, functions: tuple[str, ...]) -> str:
         if name not in var_defs:
             raise CatalogueError(f"the variant does not define {name}")
         first, last = _span(var_defs[name])
-        spans.append((_span(ref_defs[name]), "".join(variant_lines[first - 1:last])))
+        spans.append((_span(ref_defs[name]), "".join(variant_lines[first - 1 : last])))
     # From the bottom up, so earlier line numbers stay valid.
     for (first, last), text in sorted(spans, reverse=True):
         if not text.endswith("\n"):
             text += "\n"
-        lines[first - 1:last] = [text]
+        lines[first - 1 : last] = [text]
     return "".join(lines)
 
 
@@ -130,12 +131,18 @@ def _constants(tree: ast.Module, path: Path) -> dict:
             continue
         if isinstance(node, ast.FunctionDef):
             continue
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id in _CONSTANTS):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in _CONSTANTS
+        ):
             values[node.targets[0].id] = ast.literal_eval(node.value)
             continue
-        raise CatalogueError(f"{path.name} line {node.lineno}: only a docstring, `import numpy as np`, "
-                             f"the constants {sorted(_CONSTANTS)} and function definitions are allowed")
+        raise CatalogueError(
+            f"{path.name} line {node.lineno}: only a docstring, `import numpy as np`, "
+            f"the constants {sorted(_CONSTANTS)} and function definitions are allowed"
+        )
     return values
 
 
@@ -147,11 +154,19 @@ def read_variant(path: Path) -> Variant:
     if missing:
         raise CatalogueError(f"{path.name}: missing {', '.join(sorted(missing))}")
     variant = Variant(
-        name=path.stem, path=path, doc=ast.get_docstring(tree) or "",
-        target=values["TARGET"], functions=tuple(values["FUNCTIONS"]), kind=values["KIND"],
-        loses=tuple(values.get("LOSES", ())), also_affects=tuple(values.get("ALSO_AFFECTS", ())),
-        expect=dict(values.get("EXPECT", {})), xfail=values.get("XFAIL"),
-        categories=tuple(values.get("CATEGORIES", ())), crashes=bool(values.get("CRASHES", False)))
+        name=path.stem,
+        path=path,
+        doc=ast.get_docstring(tree) or "",
+        target=values["TARGET"],
+        functions=tuple(values["FUNCTIONS"]),
+        kind=values["KIND"],
+        loses=tuple(values.get("LOSES", ())),
+        also_affects=tuple(values.get("ALSO_AFFECTS", ())),
+        expect=dict(values.get("EXPECT", {})),
+        xfail=values.get("XFAIL"),
+        categories=tuple(values.get("CATEGORIES", ())),
+        crashes=bool(values.get("CRASHES", False)),
+    )
     _validate(variant, tree)
     return variant
 
@@ -217,6 +232,5 @@ def load_module(variant: Variant | None, module: str) -> ModuleType:
     spec = importlib.util.spec_from_loader(name, loader=None, origin=str(where))
     loaded = importlib.util.module_from_spec(spec)
     sys.modules[name] = loaded
-    exec(compile(source, f"<{variant.name if variant else 'reference'}: layers/{module}.py>", "exec"),
-         loaded.__dict__)
+    exec(compile(source, f"<{variant.name if variant else 'reference'}: layers/{module}.py>", "exec"), loaded.__dict__)
     return loaded

@@ -2,6 +2,7 @@
 
 Right values, but not the closed form the assignment asks for: the structure points go.
 """
+
 import numpy as np
 
 TARGET = "norm"

@@ -3,6 +3,7 @@
 The same delegation as bug_bn_alt_calls_backward, through an alias: the
 structure check follows aliases and helper functions (checks/source.py calls_function).
 """
+
 import numpy as np
 
 TARGET = "norm"

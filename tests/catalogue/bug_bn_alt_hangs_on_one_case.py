@@ -3,6 +3,7 @@
 It is stopped at the rubric's call_seconds and not run again; the forward and
 batchnorm_backward keep every point.
 """
+
 import numpy as np
 
 TARGET = "norm"

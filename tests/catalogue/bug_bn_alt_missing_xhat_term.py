@@ -2,6 +2,7 @@
 
 spatial_batchnorm_backward goes through this function, so it is wrong too.
 """
+
 import numpy as np
 
 TARGET = "norm"

@@ -2,6 +2,7 @@
 
 Its gradients are right (dbeta and dgamma are taken before); the caller's dout is damaged.
 """
+
 import numpy as np
 
 TARGET = "norm"
@@ -18,7 +19,7 @@ def batchnorm_backward(dout, cache):
     dgamma = np.sum(dout * x_hat, axis=0)
     dx_hat = dout
     dx_hat *= gamma
-    dvar = np.sum(dx_hat * xc, axis=0) * -0.5 * inv_std ** 3
+    dvar = np.sum(dx_hat * xc, axis=0) * -0.5 * inv_std**3
     dmu = -np.sum(dx_hat * inv_std, axis=0) - 2.0 * dvar * np.mean(xc, axis=0)
     dx = dx_hat * inv_std + dvar * 2.0 * xc / N + dmu / N
     return dx, dgamma, dbeta

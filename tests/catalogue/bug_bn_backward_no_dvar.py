@@ -1,4 +1,5 @@
 """batchnorm_backward forgets the path through the variance (treats std as a constant)."""
+
 import numpy as np
 
 TARGET = "norm"

@@ -1,4 +1,5 @@
 """batchnorm_backward forgets that the mean depends on x: no dmu / N term."""
+
 import numpy as np
 
 TARGET = "norm"
@@ -13,6 +14,6 @@ def batchnorm_backward(dout, cache):
     dbeta = dout.sum(axis=0)
     dgamma = np.sum(dout * x_hat, axis=0)
     dx_hat = dout * gamma
-    dvar = np.sum(dx_hat * xc, axis=0) * -0.5 * inv_std ** 3
+    dvar = np.sum(dx_hat * xc, axis=0) * -0.5 * inv_std**3
     dx = dx_hat * inv_std + dvar * 2.0 * xc / N
     return dx, dgamma, dbeta

@@ -3,6 +3,7 @@
 Only batchnorm_backward may lose points: its forward and batchnorm_backward_alt,
 which run in the same group, are graded in a fresh process after the crash.
 """
+
 import numpy as np
 
 TARGET = "norm"

@@ -2,6 +2,7 @@
 
 running = (1 - momentum) * running + momentum * batch_statistic.
 """
+
 import numpy as np
 
 TARGET = "norm"
@@ -13,22 +14,22 @@ EXPECT = {"batchnorm_forward": "bn_param['running_mean'] after train call 1: err
 
 
 def batchnorm_forward(x, gamma, beta, bn_param):
-    mode = bn_param['mode']
-    eps = bn_param.get('eps', 1e-5)
-    momentum = bn_param.get('momentum', 0.9)
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
     N, D = x.shape
-    running_mean = bn_param.get('running_mean', np.zeros(D))
-    running_var = bn_param.get('running_var', np.zeros(D))
-    if mode == 'train':
+    running_mean = bn_param.get("running_mean", np.zeros(D))
+    running_var = bn_param.get("running_var", np.zeros(D))
+    if mode == "train":
         mu = x.mean(axis=0)
         xc = x - mu
-        var = np.mean(xc ** 2, axis=0)
+        var = np.mean(xc**2, axis=0)
         std = np.sqrt(var + eps)
         inv_std = 1.0 / std
         x_hat = xc * inv_std
         out = gamma * x_hat + beta
-        bn_param['running_mean'] = (1 - momentum) * running_mean + momentum * mu
-        bn_param['running_var'] = (1 - momentum) * running_var + momentum * var
+        bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * mu
+        bn_param["running_var"] = (1 - momentum) * running_var + momentum * var
         cache = (x_hat, xc, var, std, inv_std, gamma, eps)
     else:
         x_hat = (x - running_mean) / np.sqrt(running_var + eps)

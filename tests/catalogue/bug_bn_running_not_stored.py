@@ -1,4 +1,5 @@
 """batchnorm_forward updates local copies of the running averages and never stores them in bn_param."""
+
 import numpy as np
 
 TARGET = "norm"
@@ -10,16 +11,16 @@ EXPECT = {"batchnorm_forward": "bn_param['running_mean'] is missing or not a flo
 
 
 def batchnorm_forward(x, gamma, beta, bn_param):
-    mode = bn_param['mode']
-    eps = bn_param.get('eps', 1e-5)
-    momentum = bn_param.get('momentum', 0.9)
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
     N, D = x.shape
-    running_mean = bn_param.get('running_mean', np.zeros(D))
-    running_var = bn_param.get('running_var', np.zeros(D))
-    if mode == 'train':
+    running_mean = bn_param.get("running_mean", np.zeros(D))
+    running_var = bn_param.get("running_var", np.zeros(D))
+    if mode == "train":
         mu = x.mean(axis=0)
         xc = x - mu
-        var = np.mean(xc ** 2, axis=0)
+        var = np.mean(xc**2, axis=0)
         std = np.sqrt(var + eps)
         inv_std = 1.0 / std
         x_hat = xc * inv_std

@@ -3,6 +3,7 @@
 Train mode is right; so is spatial_batchnorm_forward's train mode, but its
 test mode goes through this function too.
 """
+
 import numpy as np
 
 TARGET = "norm"
@@ -14,22 +15,22 @@ EXPECT = {"batchnorm_forward": "Test mode normalizes with the running averages, 
 
 
 def batchnorm_forward(x, gamma, beta, bn_param):
-    mode = bn_param['mode']
-    eps = bn_param.get('eps', 1e-5)
-    momentum = bn_param.get('momentum', 0.9)
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
     N, D = x.shape
-    running_mean = bn_param.get('running_mean', np.zeros(D))
-    running_var = bn_param.get('running_var', np.zeros(D))
-    if mode == 'train':
+    running_mean = bn_param.get("running_mean", np.zeros(D))
+    running_var = bn_param.get("running_var", np.zeros(D))
+    if mode == "train":
         mu = x.mean(axis=0)
         xc = x - mu
-        var = np.mean(xc ** 2, axis=0)
+        var = np.mean(xc**2, axis=0)
         std = np.sqrt(var + eps)
         inv_std = 1.0 / std
         x_hat = xc * inv_std
         out = gamma * x_hat + beta
-        bn_param['running_mean'] = momentum * running_mean + (1 - momentum) * mu
-        bn_param['running_var'] = momentum * running_var + (1 - momentum) * var
+        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mu
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
         cache = (x_hat, xc, var, std, inv_std, gamma, eps)
     else:
         out = (x - running_mean) / np.sqrt(running_var + eps)

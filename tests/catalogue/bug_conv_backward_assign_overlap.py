@@ -3,6 +3,7 @@
 Where windows overlap (stride smaller than the filter), and across filters
 and samples, each window's gradient overwrites the previous one's.
 """
+
 import numpy as np
 
 TARGET = "conv"
@@ -14,11 +15,11 @@ EXPECT = {"conv_backward_naive": "dx: error"}
 
 def conv_backward_naive(dout, cache):
     x, w, b, conv_param = cache
-    stride, pad = conv_param['stride'], conv_param['pad']
+    stride, pad = conv_param["stride"], conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     _, _, H_out, W_out = dout.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
     dx_pad = np.zeros_like(x_pad)
     dw = np.zeros_like(w)
     db = np.zeros_like(b)
@@ -28,7 +29,7 @@ def conv_backward_naive(dout, cache):
                 for j in range(W_out):
                     top, left = i * stride, j * stride
                     db[f] += dout[n, f, i, j]
-                    dw[f] += dout[n, f, i, j] * x_pad[n, :, top:top + HH, left:left + WW]
-                    dx_pad[n, :, top:top + HH, left:left + WW] = dout[n, f, i, j] * w[f]
-    dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
+                    dw[f] += dout[n, f, i, j] * x_pad[n, :, top : top + HH, left : left + WW]
+                    dx_pad[n, :, top : top + HH, left : left + WW] = dout[n, f, i, j] * w[f]
+    dx = dx_pad[:, :, pad : pad + H, pad : pad + W]
     return dx, dw, db

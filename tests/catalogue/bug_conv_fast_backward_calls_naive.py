@@ -2,6 +2,7 @@
 
 Right gradients, but the naive loops run inside it: a loop over N, H' and W'.
 """
+
 import numpy as np
 
 TARGET = "conv"

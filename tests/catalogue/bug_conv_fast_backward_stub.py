@@ -1,4 +1,5 @@
 """conv_backward_fast left as the handout's stub: it raises NotImplementedError."""
+
 import numpy as np
 
 TARGET = "conv"

@@ -2,6 +2,7 @@
 
 Right values, but the naive loops run inside: no vectorization points.
 """
+
 import numpy as np
 
 TARGET = "conv"

@@ -4,6 +4,7 @@ SPEC: vectorized, no Python loop over N. Right values, and on a mid-size
 layer about as fast as the reference (timing could hardly tell); the
 vectorization check counts the loop's lines growing with N.
 """
+
 import numpy as np
 
 TARGET = "conv"
@@ -15,7 +16,7 @@ CATEGORIES = ("vectorized",)
 
 
 def conv_forward_fast(x, w, b, conv_param):
-    stride, pad = conv_param['stride'], conv_param['pad']
+    stride, pad = conv_param["stride"], conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
@@ -26,7 +27,7 @@ def conv_forward_fast(x, w, b, conv_param):
     for n in range(N):
         for u in range(HH):
             for v in range(WW):
-                all_cols[:, u, v, n] = x_pad[n, :, u:u + stride * H_out:stride, v:v + stride * W_out:stride]
+                all_cols[:, u, v, n] = x_pad[n, :, u : u + stride * H_out : stride, v : v + stride * W_out : stride]
         cols_n = all_cols[:, :, :, n].reshape(C * HH * WW, H_out * W_out)
         out[n] = (w.reshape(F, -1) @ cols_n).reshape(F, H_out, W_out) + b[:, None, None]
     cache = (x, w, b, conv_param, all_cols.reshape(C * HH * WW, N * H_out * W_out))

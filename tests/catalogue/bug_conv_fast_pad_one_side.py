@@ -4,6 +4,7 @@ The padded image is shifted by `pad` rows and columns, so every output with
 pad > 0 is wrong; the cached patch matrix is wrong too, so dw from the
 (unchanged) backward is.
 """
+
 import numpy as np
 
 TARGET = "conv"
@@ -15,7 +16,7 @@ EXPECT = {"conv_forward_fast": "out: error", "conv_backward_fast": "dw: error"}
 
 
 def conv_forward_fast(x, w, b, conv_param):
-    stride, pad = conv_param['stride'], conv_param['pad']
+    stride, pad = conv_param["stride"], conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
@@ -25,7 +26,7 @@ def conv_forward_fast(x, w, b, conv_param):
     cols = np.empty((C, HH, WW, N, H_out, W_out))
     for u in range(HH):
         for v in range(WW):
-            cols[:, u, v] = x_pad[:, :, u:u + stride * H_out:stride, v:v + stride * W_out:stride]
+            cols[:, u, v] = x_pad[:, :, u : u + stride * H_out : stride, v : v + stride * W_out : stride]
     cols = cols.reshape(C * HH * WW, N * H_out * W_out)
     out = w.reshape(F, -1) @ cols + b.reshape(F, 1)
     out = out.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3).copy()

@@ -4,6 +4,7 @@ Where the stride does not divide H + 2 pad - HH evenly, the strided slices of
 the last tap come up one row or column short and the copy into the patch
 matrix fails (ValueError).
 """
+
 import numpy as np
 
 TARGET = "conv"
@@ -19,17 +20,17 @@ EXPECT = {"conv_forward_fast": "raised ValueError"}
 def conv_forward_fast(x, w, b, conv_param):
     import math
 
-    stride, pad = conv_param['stride'], conv_param['pad']
+    stride, pad = conv_param["stride"], conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + math.ceil((H + 2 * pad - HH) / stride)
     W_out = 1 + math.ceil((W + 2 * pad - WW) / stride)
     x_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad))
-    x_pad[:, :, pad:pad + H, pad:pad + W] = x.transpose(1, 0, 2, 3)
+    x_pad[:, :, pad : pad + H, pad : pad + W] = x.transpose(1, 0, 2, 3)
     cols = np.empty((C, HH, WW, N, H_out, W_out))
     for u in range(HH):
         for v in range(WW):
-            cols[:, u, v] = x_pad[:, :, u:u + stride * H_out:stride, v:v + stride * W_out:stride]
+            cols[:, u, v] = x_pad[:, :, u : u + stride * H_out : stride, v : v + stride * W_out : stride]
     cols = cols.reshape(C * HH * WW, N * H_out * W_out)
     out = w.reshape(F, -1) @ cols + b.reshape(F, 1)
     out = out.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3).copy()

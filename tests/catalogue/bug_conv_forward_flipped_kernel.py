@@ -3,6 +3,7 @@
 The backward (unchanged, for cross-correlation) then disagrees with numerical
 gradients of this forward for dx and dw.
 """
+
 import numpy as np
 
 TARGET = "conv"
@@ -12,19 +13,19 @@ LOSES = ("conv_forward_naive",)
 
 
 def conv_forward_naive(x, w, b, conv_param):
-    stride, pad = conv_param['stride'], conv_param['pad']
+    stride, pad = conv_param["stride"], conv_param["pad"]
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
     W_out = 1 + (W + 2 * pad - WW) // stride
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
     w_flipped = w[:, :, ::-1, ::-1]
     out = np.zeros((N, F, H_out, W_out))
     for n in range(N):
         for f in range(F):
             for i in range(H_out):
                 for j in range(W_out):
-                    window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    window = x_pad[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
                     out[n, f, i, j] = np.sum(window * w_flipped[f]) + b[f]
     cache = (x, w, b, conv_param)
     return out, cache

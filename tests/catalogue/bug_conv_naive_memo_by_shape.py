@@ -3,6 +3,7 @@
 Right on the first call of every shape, so every hidden case passes; a second
 call on new inputs of a shape it has seen returns the old output.
 """
+
 import numpy as np
 
 TARGET = "conv"
@@ -15,9 +16,9 @@ CATEGORIES = ("purity",)
 
 def conv_forward_naive(x, w, b, conv_param):
     memo = globals().setdefault("_outputs_by_shape", {})
-    key = (x.shape, w.shape, conv_param['stride'], conv_param['pad'])
+    key = (x.shape, w.shape, conv_param["stride"], conv_param["pad"])
     if key not in memo:
-        stride, pad = conv_param['stride'], conv_param['pad']
+        stride, pad = conv_param["stride"], conv_param["pad"]
         N, C, H, W = x.shape
         F, _, HH, WW = w.shape
         H_out = 1 + (H + 2 * pad - HH) // stride
@@ -28,7 +29,7 @@ def conv_forward_naive(x, w, b, conv_param):
             for f in range(F):
                 for i in range(H_out):
                     for j in range(W_out):
-                        window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                        window = x_pad[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
                         out[n, f, i, j] = np.sum(window * w[f]) + b[f]
         memo[key] = out
     return memo[key].copy(), (x, w, b, conv_param)

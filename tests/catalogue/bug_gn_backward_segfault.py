@@ -2,6 +2,7 @@
 
 Only spatial_groupnorm_backward may lose points; the forward keeps them all.
 """
+
 import numpy as np
 
 TARGET = "norm"

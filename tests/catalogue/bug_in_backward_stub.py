@@ -1,4 +1,5 @@
 """instancenorm_backward left as the handout's stub: it raises NotImplementedError."""
+
 import numpy as np
 
 TARGET = "norm"

@@ -2,6 +2,7 @@
 
 Only a case with a non-default eps (and small variance, where eps matters) shows it.
 """
+
 import numpy as np
 
 TARGET = "norm"
@@ -16,7 +17,7 @@ def instancenorm_forward(x, gamma, beta, in_param):
     eps = 1e-5
     mu = x.mean(axis=(2, 3), keepdims=True)
     xc = x - mu
-    var = np.mean(xc ** 2, axis=(2, 3), keepdims=True)
+    var = np.mean(xc**2, axis=(2, 3), keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = xc * inv_std
     out = gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)

@@ -2,6 +2,7 @@
 
 SPEC: the variance is always the biased one (divide by the count).
 """
+
 import numpy as np
 
 TARGET = "norm"
@@ -12,7 +13,7 @@ ALSO_AFFECTS = ("instancenorm_backward",)
 
 
 def instancenorm_forward(x, gamma, beta, in_param):
-    eps = in_param.get('eps', 1e-5)
+    eps = in_param.get("eps", 1e-5)
     N, C, H, W = x.shape
     mu = x.mean(axis=(2, 3), keepdims=True)
     var = x.reshape(N, C, H * W).var(axis=2, ddof=1).reshape(N, C, 1, 1)

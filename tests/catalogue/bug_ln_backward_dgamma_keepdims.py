@@ -1,4 +1,5 @@
 """layernorm_backward returns dgamma and dbeta with shape (1, D) (sum with keepdims=True)."""
+
 import numpy as np
 
 TARGET = "norm"
@@ -14,6 +15,9 @@ def layernorm_backward(dout, cache):
     dbeta = dout.sum(axis=0, keepdims=True)
     dgamma = np.sum(dout * x_hat, axis=0, keepdims=True)
     dx_hat = dout * gamma
-    dx = inv_std / D * (D * dx_hat - dx_hat.sum(axis=1, keepdims=True)
-                        - x_hat * np.sum(dx_hat * x_hat, axis=1, keepdims=True))
+    dx = (
+        inv_std
+        / D
+        * (D * dx_hat - dx_hat.sum(axis=1, keepdims=True) - x_hat * np.sum(dx_hat * x_hat, axis=1, keepdims=True))
+    )
     return dx, dgamma, dbeta

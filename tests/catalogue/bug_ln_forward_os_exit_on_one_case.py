@@ -3,6 +3,7 @@
 That case's tests fail (and its backward, which needs the forward's cache);
 every other case runs in a fresh process and keeps its points.
 """
+
 import numpy as np
 
 TARGET = "norm"
@@ -19,10 +20,10 @@ def layernorm_forward(x, gamma, beta, ln_param):
 
     if x.shape[0] == 1:
         os._exit(3)
-    eps = ln_param.get('eps', 1e-5)
+    eps = ln_param.get("eps", 1e-5)
     mu = x.mean(axis=1, keepdims=True)
     xc = x - mu
-    var = np.mean(xc ** 2, axis=1, keepdims=True)
+    var = np.mean(xc**2, axis=1, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = xc * inv_std
     return gamma * x_hat + beta, (x_hat, inv_std, gamma)

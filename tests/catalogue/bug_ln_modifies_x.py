@@ -2,6 +2,7 @@
 
 Every value it returns is right. SPEC: no function modifies the arrays it is given.
 """
+
 import numpy as np
 
 TARGET = "norm"
@@ -12,9 +13,9 @@ EXPECT = {"layernorm_forward": "layernorm_forward modified its input x in place"
 
 
 def layernorm_forward(x, gamma, beta, ln_param):
-    eps = ln_param.get('eps', 1e-5)
+    eps = ln_param.get("eps", 1e-5)
     x -= x.mean(axis=1, keepdims=True)
-    var = np.mean(x ** 2, axis=1, keepdims=True)
+    var = np.mean(x**2, axis=1, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = x * inv_std
     out = gamma * x_hat + beta

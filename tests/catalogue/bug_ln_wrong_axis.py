@@ -1,4 +1,5 @@
 """layernorm_forward takes its statistics over the batch (axis 0), like batch norm."""
+
 import numpy as np
 
 TARGET = "norm"
@@ -9,10 +10,10 @@ ALSO_AFFECTS = ("layernorm_backward",)
 
 
 def layernorm_forward(x, gamma, beta, ln_param):
-    eps = ln_param.get('eps', 1e-5)
+    eps = ln_param.get("eps", 1e-5)
     mu = x.mean(axis=0, keepdims=True)
     xc = x - mu
-    var = np.mean(xc ** 2, axis=0, keepdims=True)
+    var = np.mean(xc**2, axis=0, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = xc * inv_std
     out = gamma * x_hat + beta

@@ -1,4 +1,5 @@
 """spatial_batchnorm_backward reshapes dout to (N*H*W, C) without the transpose its forward did."""
+
 import numpy as np
 
 TARGET = "norm"

@@ -4,6 +4,7 @@ Each "channel" column then mixes channels and pixels: the statistics are not
 per channel. Its backward (unchanged) undoes a transpose this forward never
 did, so it is wrong too.
 """
+
 import numpy as np
 
 TARGET = "norm"

@@ -1,4 +1,5 @@
 """batchnorm_backward_alt in the textbook form: gamma / (N std) * (N dout - sum(dout) - x_hat sum(dout x_hat))."""
+
 import numpy as np
 
 TARGET = "norm"

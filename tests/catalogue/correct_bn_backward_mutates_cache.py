@@ -8,6 +8,7 @@ takes the cache of the same forward call next, an unchanged copy (worker.py
 deep-copies a cache for every backward call); before it did, this variant
 cost the reference's batchnorm_backward_alt all its points.
 """
+
 import numpy as np
 
 TARGET = "norm"
@@ -24,7 +25,7 @@ def batchnorm_backward(dout, cache):
     dgamma = weighted.sum(axis=0)
     dx_hat = dout * gamma
     dxc = dx_hat * inv_std
-    dvar = -0.5 * np.sum(dx_hat * xc, axis=0) * inv_std ** 3
+    dvar = -0.5 * np.sum(dx_hat * xc, axis=0) * inv_std**3
     dxc += 2.0 * xc * dvar / N
     dx = dxc - dxc.mean(axis=0)
     return dx, dgamma, dbeta

@@ -4,6 +4,7 @@ dvar * d(var)/d(mu) = dvar * mean(-2 (x - mu)) is zero in exact arithmetic,
 so dmu is taken from the direct path alone; in floating point it differs from
 the reference only by rounding.
 """
+
 import numpy as np
 
 TARGET = "norm"

@@ -1,4 +1,5 @@
 """spatial_groupnorm_forward with one row per (sample, group): x.reshape(N * G, -1)."""
+
 import numpy as np
 
 TARGET = "norm"
@@ -7,7 +8,7 @@ KIND = "correct"
 
 
 def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
-    eps = gn_param.get('eps', 1e-5)
+    eps = gn_param.get("eps", 1e-5)
     N, C, H, W = x.shape
     rows = x.reshape(N * G, -1)
     mu = rows.mean(axis=1, keepdims=True)

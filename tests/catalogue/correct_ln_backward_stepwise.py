@@ -1,4 +1,5 @@
 """layernorm_backward step by step through the graph (mean, centring, variance, scaling), per sample."""
+
 import numpy as np
 
 TARGET = "norm"
@@ -16,7 +17,7 @@ def layernorm_backward(dout, cache):
     xc = x_hat / inv_std
     dxc = dx_hat * inv_std
     dinv_std = np.sum(dx_hat * xc, axis=1, keepdims=True)
-    dvar = dinv_std * -0.5 * inv_std ** 3
+    dvar = dinv_std * -0.5 * inv_std**3
     dxc += 2.0 * xc * dvar / D
     dx = dxc - dxc.mean(axis=1, keepdims=True)
     return dx, dgamma, dbeta

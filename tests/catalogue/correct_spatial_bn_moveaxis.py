@@ -1,4 +1,5 @@
 """Spatial batch norm with np.moveaxis, whose backward goes through the step-by-step batchnorm_backward."""
+
 import numpy as np
 
 TARGET = "norm"

@@ -12,6 +12,7 @@ submitted from. `Env` carries that knowledge into the generated modules.
 Every process that hostile code starts is marked (MARK in its command line
 or its name) so a test can prove none survives.
 """
+
 from __future__ import annotations
 
 import io
@@ -19,9 +20,9 @@ import json
 import os
 import tarfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from autograder import paths
 from autograder.contract import GROUPS
@@ -62,10 +63,19 @@ class Env:
     def canaries(self, source: Path) -> list[str]:
         """Host paths hostile code tries to create, none of which may exist afterwards."""
         name = f"HOSTILE-{self.token}"
-        return [str(self.out_dir / name), str(self.out_dir / self.victim / name), f"/tmp/{name}",
-                f"/var/tmp/{name}", f"/dev/shm/{name}", str(paths.REPO_ROOT / name),
-                str(paths.SOLUTION_LAYERS_DIR / name), f"/root/{name}", str(source / name),
-                str(source / "layers" / name), f"/{name}"]
+        return [
+            str(self.out_dir / name),
+            str(self.out_dir / self.victim / name),
+            f"/tmp/{name}",
+            f"/var/tmp/{name}",
+            f"/dev/shm/{name}",
+            str(paths.REPO_ROOT / name),
+            str(paths.SOLUTION_LAYERS_DIR / name),
+            f"/root/{name}",
+            str(source / name),
+            str(source / "layers" / name),
+            f"/{name}",
+        ]
 
 
 @dataclass
@@ -84,11 +94,21 @@ class Case:
 
 # -- writing submissions ----------------------------------------------------------------
 
+
 def head(env: Env, source: Path) -> str:
     """Preamble of every hostile module: what it knows, and a way to mark its processes."""
-    config = {"token": env.token, "out_dir": str(env.out_dir), "victim": env.victim, "secrets": env.secrets,
-              "markers": env.markers, "port": env.listener_port, "canaries": env.canaries(source),
-              "source": str(source), "repo": str(paths.REPO_ROOT), "mark": env.mark}
+    config = {
+        "token": env.token,
+        "out_dir": str(env.out_dir),
+        "victim": env.victim,
+        "secrets": env.secrets,
+        "markers": env.markers,
+        "port": env.listener_port,
+        "canaries": env.canaries(source),
+        "source": str(source),
+        "repo": str(paths.REPO_ROOT),
+        "mark": env.mark,
+    }
     return textwrap.dedent(f'''\
         import json as _json, os as _os, sys as _sys
         _CFG = _json.loads({json.dumps(config)!r})
@@ -112,8 +132,9 @@ def module(env: Env, source: Path, base: str, top: str = "", bottom: str = "") -
     return head(env, source) + textwrap.dedent(top) + "\n" + base + "\n" + textwrap.dedent(bottom) + "\n"
 
 
-def folder(dest: Path, conv: str | bytes | None, norm: str | bytes | None,
-           extra: dict[str, str | bytes] | None = None) -> Path:
+def folder(
+    dest: Path, conv: str | bytes | None, norm: str | bytes | None, extra: dict[str, str | bytes] | None = None
+) -> Path:
     """A submission folder with layers/conv.py and layers/norm.py (None: missing)."""
     files = {"layers/conv.py": conv, "layers/norm.py": norm, **(extra or {})}
     for relative, content in files.items():
@@ -154,27 +175,27 @@ def good_members() -> list[tuple[tarfile.TarInfo, bytes]]:
 
 # -- the hostile code --------------------------------------------------------------------
 
-HANG = '''
+HANG = """
 while True:
     pass
-'''
+"""
 
-HANG_BACKWARD = '''
+HANG_BACKWARD = """
 def conv_backward_naive(dout, cache):
     while True:
         pass
-'''
+"""
 
-EXIT_AT_IMPORT = '''
+EXIT_AT_IMPORT = """
 _sys.exit(0)
-'''
+"""
 
-OS_EXIT_IN_BACKWARD = '''
+OS_EXIT_IN_BACKWARD = """
 def batchnorm_backward(dout, cache):
     _os._exit(0)
-'''
+"""
 
-SIGNALS = '''
+SIGNALS = """
 def conv_forward_fast(x, w, b, conv_param):
     import signal
     for target in (_os.getppid(), 1):
@@ -193,18 +214,18 @@ def conv_forward_fast(x, w, b, conv_param):
     except OSError:
         pass
     _os.killpg(0, signal.SIGKILL)  # its own process group, itself included
-'''
+"""
 
-MEMORY = '''
+MEMORY = """
 def conv_forward_naive(x, w, b, conv_param):
     import numpy as np
     blocks = []
     for _ in range(8):  # 8 x 1 GB at once: refused by RLIMIT_AS at once, whatever the machine's load
         blocks.append(np.empty(128 * 1024 * 1024))
     return blocks[0], None
-'''
+"""
 
-FORK_MEMORY = '''
+FORK_MEMORY = """
 def layernorm_forward(x, gamma, beta, ln_param):
     import time
     import numpy as np
@@ -215,9 +236,9 @@ def layernorm_forward(x, gamma, beta, ln_param):
             time.sleep(60)
             _os._exit(0)
     time.sleep(60)
-'''
+"""
 
-BACKGROUND = '''
+BACKGROUND = """
 if _os.fork() == 0:
     _os.setsid()
     if _os.fork() == 0:
@@ -229,9 +250,9 @@ if _os.fork() == 0:
             _os._exit(0)
     _os._exit(0)
 _os.wait()
-'''
+"""
 
-FORK_LOOP = '''
+FORK_LOOP = """
 import time as _time
 for _ in range(500):
     try:
@@ -242,9 +263,9 @@ for _ in range(500):
         _mark()
         _time.sleep(600)
         _os._exit(0)
-'''
+"""
 
-MONKEYPATCH = '''
+MONKEYPATCH = """
 import numpy as np
 import numpy.testing
 np.allclose = lambda *a, **k: True
@@ -278,18 +299,18 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
 
 
 spatial_groupnorm_backward = batchnorm_backward
-'''
+"""
 
-FAKE_RESULTS = '''
+FAKE_RESULTS = """
 _fake = {"score": 100.0, "max_score": 100.0, "output": "", "tests": [
     {"name": "conv_forward_naive: output matches the reference", "score": 100.0, "max_score": 100.0,
      "status": "passed", "output": "ok"}]}
 for _stream in (_sys.stdout, _sys.stderr):
     _stream.write(_json.dumps(_fake, indent=2) + "\\n")
     _stream.flush()
-'''
+"""
 
-SEARCH = r'''
+SEARCH = r"""
 import time as _time
 _found = []
 
@@ -364,9 +385,9 @@ _found = sorted(set(_found))
 
 def conv_forward_naive(x, w, b, conv_param):
     _report("FOUND", _found)
-'''
+"""
 
-WRITE_OUTSIDE = r'''
+WRITE_OUTSIDE = r"""
 _wrote = []
 for _target in _CFG["canaries"] + [_os.path.join(_CFG["out_dir"], _CFG["victim"], "results.json")]:
     try:
@@ -391,9 +412,9 @@ except OSError:
 
 def conv_forward_naive(x, w, b, conv_param):
     _report("WROTE", _wrote)
-'''
+"""
 
-NETWORK = r'''
+NETWORK = r"""
 import socket as _socket
 _reached = []
 for _host, _port in (("127.0.0.1", _CFG["port"]), ("1.1.1.1", 53), ("8.8.8.8", 53), ("10.0.0.1", 80)):
@@ -411,9 +432,9 @@ except OSError:
 
 def conv_forward_naive(x, w, b, conv_param):
     _report("NET", _reached)
-'''
+"""
 
-FORGE = r'''
+FORGE = r"""
 import numpy as _np
 _out = _sys.argv[3] if len(_sys.argv) > 3 else "/out"
 _main = _sys.modules.get("__main__")
@@ -435,9 +456,9 @@ for _call in ("c0_fwd", "c0_bwd0", "c0_repeat", "c1_fwd", "fwd0", "bwd0"):
         _os.symlink("/job/arrays/c0_x.npy", _os.path.join(_out, _call + "_0.npy"))
     except OSError:
         pass
-'''
+"""
 
-GARBAGE_NORM = r'''
+GARBAGE_NORM = r"""
 import numpy as np
 
 
@@ -508,9 +529,9 @@ def instancenorm_forward(x, gamma, beta, in_param):       # a tuple whose len() 
 
 def instancenorm_backward(dout, cache):                    # an object whose repr() raises, not a tuple
     return BadRepr()
-'''
+"""
 
-GARBAGE_CONV = r'''
+GARBAGE_CONV = r"""
 import numpy as np
 
 
@@ -528,9 +549,9 @@ def conv_forward_fast(x, w, b, conv_param):
 
 def conv_backward_fast(dout, cache):
     return ("dx",) * 3
-'''
+"""
 
-CONSTANT_CONV = r'''
+CONSTANT_CONV = r"""
 import numpy as np
 
 
@@ -550,9 +571,9 @@ def conv_backward_naive(dout, cache):
 
 
 conv_forward_fast, conv_backward_fast = conv_forward_naive, conv_backward_naive
-'''
+"""
 
-PRECOMPUTED_SPEED = r'''
+PRECOMPUTED_SPEED = r"""
 # The "fast" functions are the naive loops. Work out the answers to every call in the job
 # when imported (where no line is counted), then answer each call from a table.
 import hashlib as _hashlib
@@ -600,51 +621,54 @@ try:
                 _answers[_key(_dout)] = conv_backward_naive(_dout, _caches[_args[1]["cache"]])
 except Exception:
     pass
-'''
+"""
 
-SURROGATE = r'''
+SURROGATE = r"""
 def batchnorm_forward(x, gamma, beta, bn_param):
     raise ValueError("bad bytes \udcff\udcfe and a NUL \x00 in the message " + "\ud800")
-'''
+"""
 
-OUTPUT_FLOOD = r'''
+OUTPUT_FLOOD = r"""
 def conv_forward_naive(x, w, b, conv_param):
     while True:  # stdout without end: stopped at the file size limit
         _sys.stdout.write("x" * 1_000_000)
-'''
+"""
 
-FILE_FLOOD = r'''
+FILE_FLOOD = r"""
 def conv_forward_fast(x, w, b, conv_param):
     _out = _sys.argv[3] if len(_sys.argv) > 3 else "/out"
     for _i in range(100_000):  # tiny files without end: stopped at the file count limit
         open(_os.path.join(_out, "f%06d" % _i), "w").close()
-'''
+"""
 
-EXTRA_INIT = '''
+EXTRA_INIT = """
 # layers/__init__.py that would cheat if it were executed
 import os, numpy as np
 open(%r, "w").close()
 np.allclose = lambda *a, **k: True
-'''
+"""
 
-EXTRA_GRADIENT_CHECK = '''
+EXTRA_GRADIENT_CHECK = """
 # layers/gradient_check.py that would pass everything if it were executed
 open(%r, "w").close()
 def compare_arrays(*args, **kwargs):
     class Passed:
         passed, error, problem = True, 0.0, None
     return Passed()
-'''
+"""
 
 
 # -- the cases -------------------------------------------------------------------------------
 
+
 def _folder_case(conv, norm, extra=None):
     """make(env, dest) for a folder whose modules are built by conv(env, dest) / norm(env, dest)."""
+
     def make(env: Env, dest: Path) -> Path:
         resolve = lambda part: part(env, dest) if callable(part) else part  # noqa: E731
         extras = {k: resolve(v) for k, v in (extra or {}).items()}
         return folder(dest, resolve(conv), resolve(norm), extras)
+
     return make
 
 
@@ -656,6 +680,7 @@ def _tar_case(members: Callable[[Env, Path], list], compression: str = "gz", nam
     def make(env: Env, dest: Path) -> Path:
         dest.mkdir(parents=True, exist_ok=True)
         return tarball(dest / name, members(env, dest), compression)
+
     return make
 
 
@@ -664,6 +689,7 @@ def _raw_file(content: bytes, name: str = "submission.tar.gz"):
         dest.mkdir(parents=True, exist_ok=True)
         (dest / name).write_bytes(content)
         return dest / name
+
     return make
 
 
@@ -713,124 +739,298 @@ def _named(name: bytes):
     def make(env: Env, dest: Path) -> Path:
         dest.mkdir(parents=True, exist_ok=True)
         return tarball(Path(os.fsdecode(os.fsencode(dest) + b"/" + name)), good_members())
+
     return make
 
 
 CASES: list[Case] = [
     # -- hangs ----------------------------------------------------------------------------
-    Case("hang_at_import", _folder_case(_hostile(GOOD_CONV, bottom=HANG), GOOD_NORM),
-         full=NORM, zero=CONV, texts=("did not finish within",),
-         about="an infinite loop when conv.py is imported: conv scores 0, norm is graded"),
-    Case("hang_in_one_function", _folder_case(_hostile(GOOD_CONV, bottom=HANG_BACKWARD), GOOD_NORM),
-         full=NORM + ("conv_forward_naive", "conv_forward_fast", "conv_backward_fast"), zero=("conv_backward_naive",),
-         texts=("did not finish within",), about="conv_backward_naive never returns: only it loses points"),
+    Case(
+        "hang_at_import",
+        _folder_case(_hostile(GOOD_CONV, bottom=HANG), GOOD_NORM),
+        full=NORM,
+        zero=CONV,
+        texts=("did not finish within",),
+        about="an infinite loop when conv.py is imported: conv scores 0, norm is graded",
+    ),
+    Case(
+        "hang_in_one_function",
+        _folder_case(_hostile(GOOD_CONV, bottom=HANG_BACKWARD), GOOD_NORM),
+        full=NORM + ("conv_forward_naive", "conv_forward_fast", "conv_backward_fast"),
+        zero=("conv_backward_naive",),
+        texts=("did not finish within",),
+        about="conv_backward_naive never returns: only it loses points",
+    ),
     # -- exits and signals ------------------------------------------------------------------
-    Case("sys_exit_at_import", _folder_case(GOOD_CONV, _hostile(GOOD_NORM, top=EXIT_AT_IMPORT)),
-         full=CONV, zero=NORM, texts=("SystemExit",)),
-    Case("os_exit_in_backward", _folder_case(GOOD_CONV, _hostile(GOOD_NORM, bottom=OS_EXIT_IN_BACKWARD)),
-         full=CONV + tuple(f for f in NORM if f != "batchnorm_backward"), zero=("batchnorm_backward",),
-         texts=("exited with code 0",), about="only the function that exits loses points: per-call isolation"),
-    Case("signals_parent_group_everyone", _folder_case(_hostile(GOOD_CONV, bottom=SIGNALS), GOOD_NORM),
-         full=NORM + ("conv_forward_naive", "conv_backward_naive"),
-         zero=("conv_forward_fast", "conv_backward_fast"), modes=("bubblewrap", "process"),
-         about="kills its parent, pid 1, every pid it sees, kill(-1) and its own group"),
+    Case(
+        "sys_exit_at_import",
+        _folder_case(GOOD_CONV, _hostile(GOOD_NORM, top=EXIT_AT_IMPORT)),
+        full=CONV,
+        zero=NORM,
+        texts=("SystemExit",),
+    ),
+    Case(
+        "os_exit_in_backward",
+        _folder_case(GOOD_CONV, _hostile(GOOD_NORM, bottom=OS_EXIT_IN_BACKWARD)),
+        full=CONV + tuple(f for f in NORM if f != "batchnorm_backward"),
+        zero=("batchnorm_backward",),
+        texts=("exited with code 0",),
+        about="only the function that exits loses points: per-call isolation",
+    ),
+    Case(
+        "signals_parent_group_everyone",
+        _folder_case(_hostile(GOOD_CONV, bottom=SIGNALS), GOOD_NORM),
+        full=NORM + ("conv_forward_naive", "conv_backward_naive"),
+        zero=("conv_forward_fast", "conv_backward_fast"),
+        modes=("bubblewrap", "process"),
+        about="kills its parent, pid 1, every pid it sees, kill(-1) and its own group",
+    ),
     # -- memory -------------------------------------------------------------------------------
-    Case("memory_8_gb", _folder_case(_hostile(GOOD_CONV, bottom=MEMORY), GOOD_NORM),
-         full=NORM + ("conv_forward_fast", "conv_backward_fast"), zero=("conv_forward_naive",),
-         texts=("MemoryError",)),
-    Case("memory_in_forked_processes", _folder_case(GOOD_CONV, _hostile(GOOD_NORM, bottom=FORK_MEMORY)),
-         full=CONV + tuple(f for f in NORM if GROUP_OF[f].name != "layernorm"),
-         zero=("layernorm_forward", "layernorm_backward"), texts=("layernorm_forward crashed on this case",),
-         root_only=True, about="4 processes of 1 GB each, every one under RLIMIT_AS, then a long sleep: stopped "
-                               "by the memory total or by the call's time limit, whichever comes first (both are "
-                               "right; which one depends on the machine's load, so the words are not checked)"),
+    Case(
+        "memory_8_gb",
+        _folder_case(_hostile(GOOD_CONV, bottom=MEMORY), GOOD_NORM),
+        full=NORM + ("conv_forward_fast", "conv_backward_fast"),
+        zero=("conv_forward_naive",),
+        texts=("MemoryError",),
+    ),
+    Case(
+        "memory_in_forked_processes",
+        _folder_case(GOOD_CONV, _hostile(GOOD_NORM, bottom=FORK_MEMORY)),
+        full=CONV + tuple(f for f in NORM if GROUP_OF[f].name != "layernorm"),
+        zero=("layernorm_forward", "layernorm_backward"),
+        texts=("layernorm_forward crashed on this case",),
+        root_only=True,
+        about="4 processes of 1 GB each, every one under RLIMIT_AS, then a long sleep: stopped "
+        "by the memory total or by the call's time limit, whichever comes first (both are "
+        "right; which one depends on the machine's load, so the words are not checked)",
+    ),
     # -- processes ---------------------------------------------------------------------------
-    Case("background_daemon", _folder_case(_hostile(GOOD_CONV, top=BACKGROUND), GOOD_NORM),
-         full=NORM + CONV, modes=("bubblewrap", "process"),
-         about="double fork + setsid, sleeping 10 minutes: must not survive grading"),
-    Case("fork_loop", _folder_case(_hostile(GOOD_CONV, top=FORK_LOOP), GOOD_NORM),
-         full=NORM, modes=("bubblewrap", "process"), about="500 forks, each sleeping"),
+    Case(
+        "background_daemon",
+        _folder_case(_hostile(GOOD_CONV, top=BACKGROUND), GOOD_NORM),
+        full=NORM + CONV,
+        modes=("bubblewrap", "process"),
+        about="double fork + setsid, sleeping 10 minutes: must not survive grading",
+    ),
+    Case(
+        "fork_loop",
+        _folder_case(_hostile(GOOD_CONV, top=FORK_LOOP), GOOD_NORM),
+        full=NORM,
+        modes=("bubblewrap", "process"),
+        about="500 forks, each sleeping",
+    ),
     # -- cheating ---------------------------------------------------------------------------
-    Case("monkeypatch_numpy", _folder_case(STUB_CONV, _hostile(MONKEYPATCH)), max_score=0.0,
-         zero=CONV + NORM, about="np.allclose/array_equal/testing patched, random outputs, inputs changed"),
-    Case("fake_results_printed", _folder_case(_hostile(STUB_CONV, top=FAKE_RESULTS),
-                                              _hostile(STUB_NORM, top=FAKE_RESULTS)),
-         max_score=0.0, zero=CONV + NORM),
-    Case("search_for_secrets", _folder_case(_hostile(STUB_CONV, bottom=SEARCH), GOOD_NORM),
-         full=NORM, zero=CONV, texts=("FOUND:[]",), modes=("bubblewrap", "process"),
-         process_texts=("FOUND:",),
-         about="reference, rubric, hidden cases: by path, import, /proc, env, parents, /tmp, a walk of /"),
-    Case("write_outside", _folder_case(_hostile(GOOD_CONV, bottom=WRITE_OUTSIDE), GOOD_NORM),
-         full=NORM, modes=("bubblewrap", "process"),
-         about="the grader's output folder above all, another submission's results, /tmp, the repo..."),
-    Case("network", _folder_case(_hostile(GOOD_CONV, bottom=NETWORK), GOOD_NORM),
-         full=NORM, texts=("NET:[]",), modes=("bubblewrap", "process")),
-    Case("forged_records", _folder_case(_hostile(STUB_CONV, top=FORGE), GOOD_NORM),
-         full=NORM, zero=CONV, modes=("bubblewrap", "process"),
-         about="replaces the worker's run_call with claims of success and writes fake records first"),
-    Case("constant_functions", _folder_case(_hostile(CONSTANT_CONV), None), zero=("conv_forward_naive",),
-         about="zeros forward, zeros backward: consistent, so only the reference comparison can fail it"),
-    Case("vectorized_precomputed", _folder_case(_hostile(GOOD_CONV, bottom=PRECOMPUTED_SPEED), GOOD_NORM),
-         full=NORM + ("conv_forward_naive", "conv_backward_naive"), texts=("a Python loop over N",),
-         about="naive loops as the fast functions, answers worked out at import from the job's files: "
-               "the vectorization check's inputs are drawn when each call starts"),
+    Case(
+        "monkeypatch_numpy",
+        _folder_case(STUB_CONV, _hostile(MONKEYPATCH)),
+        max_score=0.0,
+        zero=CONV + NORM,
+        about="np.allclose/array_equal/testing patched, random outputs, inputs changed",
+    ),
+    Case(
+        "fake_results_printed",
+        _folder_case(_hostile(STUB_CONV, top=FAKE_RESULTS), _hostile(STUB_NORM, top=FAKE_RESULTS)),
+        max_score=0.0,
+        zero=CONV + NORM,
+    ),
+    Case(
+        "search_for_secrets",
+        _folder_case(_hostile(STUB_CONV, bottom=SEARCH), GOOD_NORM),
+        full=NORM,
+        zero=CONV,
+        texts=("FOUND:[]",),
+        modes=("bubblewrap", "process"),
+        process_texts=("FOUND:",),
+        about="reference, rubric, hidden cases: by path, import, /proc, env, parents, /tmp, a walk of /",
+    ),
+    Case(
+        "write_outside",
+        _folder_case(_hostile(GOOD_CONV, bottom=WRITE_OUTSIDE), GOOD_NORM),
+        full=NORM,
+        modes=("bubblewrap", "process"),
+        about="the grader's output folder above all, another submission's results, /tmp, the repo...",
+    ),
+    Case(
+        "network",
+        _folder_case(_hostile(GOOD_CONV, bottom=NETWORK), GOOD_NORM),
+        full=NORM,
+        texts=("NET:[]",),
+        modes=("bubblewrap", "process"),
+    ),
+    Case(
+        "forged_records",
+        _folder_case(_hostile(STUB_CONV, top=FORGE), GOOD_NORM),
+        full=NORM,
+        zero=CONV,
+        modes=("bubblewrap", "process"),
+        about="replaces the worker's run_call with claims of success and writes fake records first",
+    ),
+    Case(
+        "constant_functions",
+        _folder_case(_hostile(CONSTANT_CONV), None),
+        zero=("conv_forward_naive",),
+        about="zeros forward, zeros backward: consistent, so only the reference comparison can fail it",
+    ),
+    Case(
+        "vectorized_precomputed",
+        _folder_case(_hostile(GOOD_CONV, bottom=PRECOMPUTED_SPEED), GOOD_NORM),
+        full=NORM + ("conv_forward_naive", "conv_backward_naive"),
+        texts=("a Python loop over N",),
+        about="naive loops as the fast functions, answers worked out at import from the job's files: "
+        "the vectorization check's inputs are drawn when each call starts",
+    ),
     # -- garbage results -------------------------------------------------------------------
     Case("garbage_norm_results", _folder_case(GOOD_CONV, _hostile(GARBAGE_NORM)), full=CONV, zero=NORM),
     Case("garbage_conv_results", _folder_case(_hostile(GARBAGE_CONV), GOOD_NORM), full=NORM, zero=CONV),
-    Case("surrogates_in_messages", _folder_case(GOOD_CONV, _hostile(GOOD_NORM, bottom=SURROGATE)),
-         full=CONV, zero=("batchnorm_forward",)),
-    Case("stdout_flood", _folder_case(_hostile(GOOD_CONV, bottom=OUTPUT_FLOOD), GOOD_NORM),
-         full=NORM, zero=("conv_forward_naive",), texts=("File too large",)),
-    Case("file_flood", _folder_case(_hostile(GOOD_CONV, bottom=FILE_FLOOD), GOOD_NORM),
-         full=NORM + ("conv_forward_naive", "conv_backward_naive"), zero=("conv_forward_fast",),
-         texts=("conv_forward_fast crashed on this case",),
-         about="100,000 empty files: stopped at the file count limit or at the call's time limit, whichever "
-               "comes first (which one depends on the machine's load, so the words are not checked)"),
+    Case(
+        "surrogates_in_messages",
+        _folder_case(GOOD_CONV, _hostile(GOOD_NORM, bottom=SURROGATE)),
+        full=CONV,
+        zero=("batchnorm_forward",),
+    ),
+    Case(
+        "stdout_flood",
+        _folder_case(_hostile(GOOD_CONV, bottom=OUTPUT_FLOOD), GOOD_NORM),
+        full=NORM,
+        zero=("conv_forward_naive",),
+        texts=("File too large",),
+    ),
+    Case(
+        "file_flood",
+        _folder_case(_hostile(GOOD_CONV, bottom=FILE_FLOOD), GOOD_NORM),
+        full=NORM + ("conv_forward_naive", "conv_backward_naive"),
+        zero=("conv_forward_fast",),
+        texts=("conv_forward_fast crashed on this case",),
+        about="100,000 empty files: stopped at the file count limit or at the call's time limit, whichever "
+        "comes first (which one depends on the machine's load, so the words are not checked)",
+    ),
     # -- source -----------------------------------------------------------------------------
-    Case("syntax_error", _folder_case("def conv_forward_naive(x:\n    return\n", GOOD_NORM),
-         full=NORM, zero=CONV, texts=("SyntaxError",)),
-    Case("non_utf8_source", _folder_case(GOOD_CONV, b"WORD = 'caf\xe9 \xff\xfe'\n" + GOOD_NORM.encode()),
-         full=CONV, zero=NORM, texts=("utf-8",)),
+    Case(
+        "syntax_error",
+        _folder_case("def conv_forward_naive(x:\n    return\n", GOOD_NORM),
+        full=NORM,
+        zero=CONV,
+        texts=("SyntaxError",),
+    ),
+    Case(
+        "non_utf8_source",
+        _folder_case(GOOD_CONV, b"WORD = 'caf\xe9 \xff\xfe'\n" + GOOD_NORM.encode()),
+        full=CONV,
+        zero=NORM,
+        texts=("utf-8",),
+    ),
     Case("norm_missing", _folder_case(GOOD_CONV, None), full=CONV, zero=NORM, texts=("missing",)),
-    Case("missing_package", _folder_case("import package_that_is_not_installed\n" + GOOD_CONV, GOOD_NORM),
-         full=NORM, zero=CONV, texts=("package_that_is_not_installed",)),
-    Case("deeply_nested_source", _folder_case(GOOD_CONV, "x = " + "-" * 200_000 + "1\n" + GOOD_NORM),
-         full=CONV, zero=NORM),
+    Case(
+        "missing_package",
+        _folder_case("import package_that_is_not_installed\n" + GOOD_CONV, GOOD_NORM),
+        full=NORM,
+        zero=CONV,
+        texts=("package_that_is_not_installed",),
+    ),
+    Case(
+        "deeply_nested_source",
+        _folder_case(GOOD_CONV, "x = " + "-" * 200_000 + "1\n" + GOOD_NORM),
+        full=CONV,
+        zero=NORM,
+    ),
     Case("layers_linked_to_solutions", _symlinked_layers, max_score=0.0, texts=("symbolic link",)),
     # -- tarballs ---------------------------------------------------------------------------
-    Case("tar_unsafe_paths", _tar_case(lambda env, dest: [
-        regular("../layers/conv.py", GOOD_CONV.encode()), regular("/tmp/HOSTILE-" + env.token, b"x"),
-        regular("layers/../../" + "HOSTILE-" + env.token, b"x"), regular("layers/norm.py", GOOD_NORM.encode())]),
-        full=NORM, zero=CONV, texts=("'..'",)),
-    Case("tar_links", _tar_case(lambda env, dest: [
-        special("layers/conv.py", tarfile.SYMTYPE, str(paths.SOLUTION_LAYERS_DIR / "conv.py")),
-        special("layers/norm.py", tarfile.LNKTYPE, "/etc/passwd")]),
-        max_score=0.0, texts=("link",)),
-    Case("tar_device", _tar_case(lambda env, dest: [
-        special("layers/conv.py", tarfile.CHRTYPE, device=(1, 3)), special("dev_zero", tarfile.CHRTYPE, device=(1, 5)),
-        regular("layers/norm.py", GOOD_NORM.encode())]),
-        full=NORM, zero=CONV, texts=("not a regular file",)),
-    Case("tar_bomb", _tar_case(_bomb_members), full=CONV + NORM, texts=("unpacks to more than",),
-         about="300 MB of zeros (300 KB compressed) after the graded files"),
-    Case("tar_long_name_bomb", _long_name_bomb, max_score=0.0, texts=("unpacks to more than",),
-         about="a GNU long-name header of 300 MB that tarfile would read into memory"),
+    Case(
+        "tar_unsafe_paths",
+        _tar_case(
+            lambda env, dest: [
+                regular("../layers/conv.py", GOOD_CONV.encode()),
+                regular("/tmp/HOSTILE-" + env.token, b"x"),
+                regular("layers/../../" + "HOSTILE-" + env.token, b"x"),
+                regular("layers/norm.py", GOOD_NORM.encode()),
+            ]
+        ),
+        full=NORM,
+        zero=CONV,
+        texts=("'..'",),
+    ),
+    Case(
+        "tar_links",
+        _tar_case(
+            lambda env, dest: [
+                special("layers/conv.py", tarfile.SYMTYPE, str(paths.SOLUTION_LAYERS_DIR / "conv.py")),
+                special("layers/norm.py", tarfile.LNKTYPE, "/etc/passwd"),
+            ]
+        ),
+        max_score=0.0,
+        texts=("link",),
+    ),
+    Case(
+        "tar_device",
+        _tar_case(
+            lambda env, dest: [
+                special("layers/conv.py", tarfile.CHRTYPE, device=(1, 3)),
+                special("dev_zero", tarfile.CHRTYPE, device=(1, 5)),
+                regular("layers/norm.py", GOOD_NORM.encode()),
+            ]
+        ),
+        full=NORM,
+        zero=CONV,
+        texts=("not a regular file",),
+    ),
+    Case(
+        "tar_bomb",
+        _tar_case(_bomb_members),
+        full=CONV + NORM,
+        texts=("unpacks to more than",),
+        about="300 MB of zeros (300 KB compressed) after the graded files",
+    ),
+    Case(
+        "tar_long_name_bomb",
+        _long_name_bomb,
+        max_score=0.0,
+        texts=("unpacks to more than",),
+        about="a GNU long-name header of 300 MB that tarfile would read into memory",
+    ),
     Case("tar_empty", _tar_case(lambda env, dest: []), max_score=0.0, texts=("empty",)),
     Case("tar_zero_bytes", _raw_file(b""), max_score=0.0, texts=("empty",)),
-    Case("tar_not_gzip", _raw_file(b"PK\x03\x04 this is a zip file, not a tarball" * 50), max_score=0.0,
-         texts=("not a readable tar archive",)),
-    Case("tar_truncated", _truncated, full=CONV, zero=NORM, texts=("damaged",),
-         about="cut in the middle: the member that is whole (conv.py) is graded"),
-    Case("tar_non_utf8_names", _tar_case(lambda env, dest: good_members() + [
-        regular(b"layers/\xff\xfe-caf\xe9.py", b"x = 1\n"), regular(b"\xe9t\xe9.ipynb", b"{}")]),
-        full=CONV + NORM),
-    Case("tar_missing_files", _tar_case(lambda env, dest: [regular("notes.txt", b"hello")]), max_score=0.0,
-         texts=("missing",)),
-    Case("tar_extra_files_never_run", _tar_case(lambda env, dest: [
-        regular("layers/conv.py", STUB_CONV.encode()), regular("layers/norm.py", STUB_NORM.encode()),
-        regular("layers/__init__.py", (EXTRA_INIT % env.canaries(dest)[0]).encode()),
-        regular("layers/gradient_check.py", (EXTRA_GRADIENT_CHECK % env.canaries(dest)[0]).encode()),
-        regular("run_me.py", (EXTRA_INIT % env.canaries(dest)[0]).encode())]),
-        max_score=0.0, zero=CONV + NORM),
+    Case(
+        "tar_not_gzip",
+        _raw_file(b"PK\x03\x04 this is a zip file, not a tarball" * 50),
+        max_score=0.0,
+        texts=("not a readable tar archive",),
+    ),
+    Case(
+        "tar_truncated",
+        _truncated,
+        full=CONV,
+        zero=NORM,
+        texts=("damaged",),
+        about="cut in the middle: the member that is whole (conv.py) is graded",
+    ),
+    Case(
+        "tar_non_utf8_names",
+        _tar_case(
+            lambda env, dest: good_members()
+            + [regular(b"layers/\xff\xfe-caf\xe9.py", b"x = 1\n"), regular(b"\xe9t\xe9.ipynb", b"{}")]
+        ),
+        full=CONV + NORM,
+    ),
+    Case(
+        "tar_missing_files",
+        _tar_case(lambda env, dest: [regular("notes.txt", b"hello")]),
+        max_score=0.0,
+        texts=("missing",),
+    ),
+    Case(
+        "tar_extra_files_never_run",
+        _tar_case(
+            lambda env, dest: [
+                regular("layers/conv.py", STUB_CONV.encode()),
+                regular("layers/norm.py", STUB_NORM.encode()),
+                regular("layers/__init__.py", (EXTRA_INIT % env.canaries(dest)[0]).encode()),
+                regular("layers/gradient_check.py", (EXTRA_GRADIENT_CHECK % env.canaries(dest)[0]).encode()),
+                regular("run_me.py", (EXTRA_INIT % env.canaries(dest)[0]).encode()),
+            ]
+        ),
+        max_score=0.0,
+        zero=CONV + NORM,
+    ),
     Case("name_not_utf8", _named(b"student-\xff\xfe.tar.gz"), full=CONV + NORM),
     Case("name_like_a_report", _named(b"grades.csv.tar.gz"), full=CONV + NORM),
 ]
@@ -852,5 +1052,3 @@ def copy_tree_bytes(root: Path) -> dict[str, bytes]:
         elif path.is_file():
             found[str(path.relative_to(root))] = path.read_bytes()
     return found
-
-
