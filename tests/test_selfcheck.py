@@ -214,7 +214,7 @@ def test_the_function_lists_are_the_graders_contract():
     for group in contract.GROUPS:
         for case in module.CASES[group.forward]:
             assert tuple(case.arrays()) == group.inputs, (group.forward, case.key)
-            assert (case.groups is not None) == (group.kind == "groupnorm"), (group.forward, case.key)
+            assert (case.groups is not None) == (group.signature == "groupnorm"), (group.forward, case.key)
 
 
 # ----------------------------------------------------------------- planted bugs
