@@ -29,10 +29,11 @@ from autograder.checks.diagnosis import annotate, build_diagnoser
 from autograder.checks.gates import apply_gates
 from autograder.checks.judge import group_tests
 from autograder.checks.notebooks import notebook_tests
-from autograder.checks.plan import build_plan, write_job
+from autograder.checks.plan import build_plan
 from autograder.checks.reference import check_reference, run_reference
 from autograder.checks.source import guard_trace_hooks, structure_test
 from autograder.contract import GROUPS
+from autograder.isolation.job import write_job
 from autograder.isolation.probe import detect_sandbox
 from autograder.isolation.sandbox import Sandbox
 from autograder.isolation.supervisor import run_submission

@@ -45,14 +45,10 @@ from catalogue import Variant, load_module, load_variants  # noqa: E402
 
 from autograder import trusted  # noqa: E402
 from autograder.checks.evaluate import Evaluator  # noqa: E402
-from autograder.checks.plan import (  # noqa: E402
-    Check,
-    Plan,
-    build_plan,
-    write_job,  # noqa: E402
-)
+from autograder.checks.plan import Check, Plan, build_plan  # noqa: E402
 from autograder.checks.reference import run_in_process, run_reference  # noqa: E402
 from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS  # noqa: E402
+from autograder.isolation.job import write_job  # noqa: E402
 from autograder.isolation.records import Records  # noqa: E402
 from autograder.rubric import Rubric, load_rubric  # noqa: E402
 

@@ -23,9 +23,10 @@ from catalogue import load_module, load_variants
 
 from autograder import trusted
 from autograder.checks.diagnosis import Diagnoser, annotate, build_diagnoser, describe, same, student_observation
-from autograder.checks.plan import build_plan, write_job
+from autograder.checks.plan import build_plan
 from autograder.checks.reference import run_in_process, run_reference
 from autograder.contract import GRADED_FUNCTIONS, GROUPS
+from autograder.isolation.job import write_job
 from autograder.isolation.records import Records
 from autograder.mistakes import BY_ID, MISTAKES, Mistake
 from autograder.mistakes import norm as norm_mistakes

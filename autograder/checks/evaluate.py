@@ -1,8 +1,7 @@
 """Judge a child's results against the reference's, check by check.
 
 Everything a child wrote is untrusted: its record streams are read and
-validated by `autograder.isolation.records` (Records, Streams, read_streams,
-imported here for this module's callers too), and every field of a record is
+validated by `autograder.isolation.records`, and every field of a record is
 validated before use. Each check returns (passed, message); the message
 is what the student reads.
 """
@@ -15,11 +14,7 @@ import numpy as np
 
 from autograder import trusted
 from autograder.checks.plan import Check, Plan
-from autograder.isolation.records import (  # noqa: F401  (Streams, read_streams: for callers)
-    Records,
-    Streams,
-    read_streams,
-)
+from autograder.isolation.records import Records
 
 
 class InternalError(RuntimeError):

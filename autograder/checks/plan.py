@@ -3,22 +3,19 @@
 A plan is data only: `calls` (JSON, see worker.py), `arrays` (inputs by name)
 and `checks` (what the grader compares afterwards). The same plan runs once on
 the reference, in the grader's process, and once per submission, in a child.
-`write_job` puts every group's plan into one job folder (plan.json and one
-file of float64 inputs), written once per batch.
+`isolation.job.write_job` puts every group's plan into one job folder
+(plan.json and one file of float64 inputs), written once per batch.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from autograder import trusted
 from autograder.checks.cases import Case, cases_for
 from autograder.contract import VECTORIZED_FUNCTIONS, Group
-from autograder.isolation.worker import ARRAYS_FILE, PLAN_FILE
 from autograder.rubric import Rubric
 
 
@@ -67,24 +64,6 @@ class Plan:
             }
         )
         return call_id
-
-
-def write_job(plans: dict[str, Plan], job: Path, call_seconds: float) -> None:
-    """JOB/plan.json and JOB/arrays.bin: every group's calls and inputs (see worker.py)."""
-    job.mkdir(parents=True, exist_ok=True)
-    index, offset = {}, 0
-    with open(job / ARRAYS_FILE, "wb") as handle:
-        for group, plan in plans.items():
-            for name, value in plan.arrays.items():
-                index[f"{group}:{name}"] = [offset, list(value.shape)]
-                handle.write(value.tobytes())
-                offset += value.size
-    job_data = {
-        "groups": {group: plan.calls for group, plan in plans.items()},
-        "arrays": index,
-        "call_seconds": call_seconds,
-    }
-    (job / PLAN_FILE).write_text(json.dumps(job_data))
 
 
 def _forward_args(plan: Plan, key: str, case: Case, perturbed: tuple[str, str, np.ndarray] | None = None) -> list[dict]:

@@ -14,10 +14,10 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.checks.plan import write_job
 from autograder.isolation.child import run_child
 from autograder.isolation.environment import python_paths
 from autograder.isolation.folders import prepare_dirs
+from autograder.isolation.job import write_job
 from autograder.isolation.limits import Limits
 from autograder.isolation.reaping import become_subreaper
 from autograder.isolation.sandbox import Sandbox

@@ -70,7 +70,7 @@ import traceback
 import numpy as np
 
 # -- the protocol (shared with the grader, which imports these names from here) -----------
-# The job folder, written by checks/plan.py write_job.
+# The job folder, written by isolation/job.py write_job.
 PLAN_FILE = "plan.json"
 ARRAYS_FILE = "arrays.bin"
 JOB_FILES = (PLAN_FILE, ARRAYS_FILE)

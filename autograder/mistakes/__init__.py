@@ -34,31 +34,13 @@ Array shapes follow SPEC section 1 (x (N, C, H, W) or (N, D), ...).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from autograder.mistakes import conv, norm
+from autograder.mistakes.mistake import Mistake
 
-from autograder.contract import GROUPS
-
-
-@dataclass(frozen=True)
-class Mistake:
-    id: str
-    functions: tuple[str, ...]
-    title: str
-    hint: str
-    implementations: dict[str, Callable] = field(default_factory=dict, compare=False, hash=False)
-    raises: tuple[str, ...] = ()
-    telltale: tuple[str, ...] = ()
-
-    @property
-    def group(self):
-        """The contract group of this mistake's functions (all of them are in one group)."""
-        return next(g for g in GROUPS if self.functions[0] in g.functions)
+__all__ = ["BY_ID", "MISTAKES", "Mistake", "title"]
 
 
 def _catalogue() -> tuple[Mistake, ...]:
-    from autograder.mistakes import conv, norm
-
     mistakes = tuple(conv.MISTAKES) + tuple(norm.MISTAKES)
     seen = set()
     for mistake in mistakes:

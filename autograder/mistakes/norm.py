@@ -21,7 +21,7 @@ from functools import partial
 import numpy as np
 
 from autograder import trusted
-from autograder.mistakes import Mistake
+from autograder.mistakes.mistake import Mistake
 
 
 def _reference():
