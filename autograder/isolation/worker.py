@@ -271,10 +271,11 @@ def guard_tracing(code_dir):
 
     def refuse(name):
         def refused(*args, **kwargs):
-            frame = _safe(lambda: _getframe(1), None)
-            where = _safe(
-                lambda: "%s line %d" % (frame.f_code.co_filename.replace(code_dir + os.sep, ""), frame.f_lineno), "?"
-            )
+            try:  # the caller's frame, taken here (inside a helper it would be the helper's caller)
+                frame = _getframe(1)
+                where = "%s line %d" % (frame.f_code.co_filename.replace(code_dir + os.sep, ""), frame.f_lineno)
+            except Exception:
+                where = "?"
             if len(TAMPERING) < 10000:
                 TAMPERING.append("%s called at %s" % (name, where))
 

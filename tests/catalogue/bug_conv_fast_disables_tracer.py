@@ -10,7 +10,7 @@ TARGET = "conv"
 FUNCTIONS = ("conv_forward_fast",)
 KIND = "bug"
 LOSES = ("conv_forward_fast",)
-EXPECT = {"conv_forward_fast": "could not count your code's work"}
+EXPECT = {"conv_forward_fast": "could not count your code's work: sys.settrace called at layers/conv.py line"}
 CATEGORIES = ("vectorized",)
 
 
