@@ -110,3 +110,14 @@ def test_no_import_cycles():
     for module in sorted(GRAPH):
         if module not in state:
             visit(module, [module])
+
+
+def test_every_check_method_of_the_plans_has_one_judge_and_every_judge_is_used():
+    from autograder.checks.methods import METHODS
+    from autograder.checks.plan import build_plan
+    from autograder.contract import GROUPS
+    from autograder.rubric import load_rubric
+
+    rubric = load_rubric()
+    used = {check.method for group in GROUPS for check in build_plan(group, rubric.seed, rubric).checks}
+    assert used == set(METHODS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from autograder import paths
 from autograder.checks.evaluate import Evaluator, InternalError, Outcome
+from autograder.checks.methods import run
 from autograder.checks.plan import Check, Plan
 from autograder.isolation.records import Records
 from autograder.reports.results import TestResult
@@ -47,12 +48,12 @@ def judge(evaluator: Evaluator, reference: Evaluator, check: Check) -> Outcome:
     internal error, never the student's); otherwise the student's records are damaged
     or forged, and the check fails."""
     try:
-        return evaluator.run(check)
+        return run(evaluator, check)
     except InternalError:
         raise
     except Exception as error:
         try:
-            reference.run(check)
+            run(reference, check)
         except Exception as again:
             raise InternalError(f"checking {check.name!r} fails: {type(again).__name__}: {again}") from again
         return Outcome(False, f"the results of this check could not be read ({type(error).__name__}: {error}).")

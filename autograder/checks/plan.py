@@ -22,7 +22,7 @@ from autograder.rubric import Rubric
 @dataclass
 class Check:
     """One test of the results: its function, rubric category, what it checks (in words, without
-    the case), how it is judged (`method`: Evaluator.check_<method>, on `data`) and its case."""
+    the case), how it is judged (`method`: a key of checks/methods.py METHODS, on `data`) and its case."""
 
     function: str
     category: str
