@@ -32,7 +32,8 @@ for path in (REPO, REPO / "tests"):
 
 from catalogue import MODULES, load_variants, reference_source, write_submission  # noqa: E402
 
-from autograder import diagnosis, grade  # noqa: E402
+from autograder import grade  # noqa: E402
+from autograder.checks import diagnosis  # noqa: E402
 from autograder.checks.diagnosis import Diagnoser  # noqa: E402
 from autograder.rubric import load_rubric  # noqa: E402
 

@@ -52,8 +52,8 @@ MUTATIONS = [
     ("conv.py", "db[f] += g", "db[f] = g", "naive backward overwrites db instead of accumulating"),
     (
         "conv.py",
-        "dx_pad[n, :, top:top + HH, left:left + WW] += g * w[f]",
-        "dx_pad[n, :, top:top + HH, left:left + WW] = g * w[f]",
+        "dx_pad[n, :, top : top + HH, left : left + WW] += g * w[f]",
+        "dx_pad[n, :, top : top + HH, left : left + WW] = g * w[f]",
         "naive backward overwrites overlapping dx",
     ),
     ("conv.py", "out += b.reshape(F, 1)", "out = out", "fast forward forgets the bias"),
@@ -64,7 +64,7 @@ MUTATIONS = [
         "H_out = 1 + (H + 2 * pad - HH) / stride",
         "true division for the output size",
     ),
-    ("norm.py", "var = np.mean(xc ** 2, axis=0)", "var = np.var(x, axis=0, ddof=1)", "unbiased variance (ddof=1)"),
+    ("norm.py", "var = np.mean(xc**2, axis=0)", "var = np.var(x, axis=0, ddof=1)", "unbiased variance (ddof=1)"),
     (
         "norm.py",
         "momentum * running_mean + (1 - momentum) * mu",

@@ -24,7 +24,7 @@ from tests.catalogue import load_variants  # noqa: E402
 # Realistic bugs shown in the demo, one per kind of mistake the grader explains.
 EXAMPLE_BUGS = (
     "bug_conv_backward_slice_pad",  # [pad:-pad] gives an empty gradient at pad 0
-    "bug_conv_fast_calls_naive",  # "vectorized" conv that loops: speed tiers
+    "bug_conv_fast_calls_naive",  # "vectorized" conv that loops: no vectorization credit
     "bug_bn_momentum_swapped",  # running averages with the weights swapped
     "bug_bn_test_mode_no_affine",  # test mode forgets gamma and beta
 )
