@@ -28,7 +28,6 @@ class TestResult:
         split evenly over its tests.
     check: what it checks, without the case ("gradients match the reference").
     case: the hidden case in words, for the checks of one case; "" otherwise.
-    fraction: partial credit in [0, 1]; None: all or nothing (`passed`).
     """
 
     __test__ = False  # not a pytest test class, whatever its name
@@ -42,7 +41,6 @@ class TestResult:
     case: str = ""
     score: float = 0.0
     max_score: float = 0.0
-    fraction: float | None = None
     given_name: str = ""  # the name of a test read from a results.json without the model's fields
 
     @property
@@ -114,7 +112,7 @@ def read_tests(results: dict) -> list[TestResult]:
 
 def score_tests(tests: list[TestResult], points: dict[str, dict[str, float]]) -> None:
     """Give each test its share of its rubric category's POINTS (function -> category -> points),
-    split evenly over the category's tests, times its fraction (or 0/1 by `passed`)."""
+    split evenly over the category's tests: all of it when the test passed, none otherwise."""
     members = defaultdict(list)
     for test in tests:
         members[(test.function, test.category)].append(test)
@@ -122,7 +120,7 @@ def score_tests(tests: list[TestResult], points: dict[str, dict[str, float]]) ->
         share = points.get(function, {}).get(category, 0.0) / len(group)
         for test in group:
             test.max_score = share
-            test.score = share * (test.fraction if test.fraction is not None else float(test.passed))
+            test.score = share if test.passed else 0.0
 
 
 def function_scores(tests: list[TestResult]) -> dict[str, float]:
