@@ -116,7 +116,7 @@ class Summary:
     by_function: list[tuple[str, float, float, int, int]]  # function, max, mean, full marks, zero
     lowest: list[tuple[str, float]] = field(default_factory=list)
     information: list[Failures] = field(default_factory=list)  # 0-point checks: not complete, not failed
-    mistakes: list[Diagnosed] = field(default_factory=list)  # diagnosis (issue 16)
+    mistakes: list[Diagnosed] = field(default_factory=list)
 
 
 def _sorted(counts: dict[str, list], functions: dict[str, str], lost: dict[str, float] | None = None) -> list[Failures]:
@@ -196,10 +196,9 @@ def analyse(rows: list[tuple[str, dict]]) -> Summary:
         lowest[:10],
         _sorted(information, functions),
         mistakes=diagnosed_mistakes(graded),
-    )  # diagnosis (issue 16)
+    )
 
 
-# diagnosis (issue 16)
 @dataclass
 class Diagnosed:
     """Students whose results named one known mistake (or one of several: `ids` has them all)."""
@@ -300,7 +299,7 @@ def terminal_text(summary: Summary, top: int = 12) -> str:
             lines.append(f"  {name:<{width}}  {row.lost:>8.4g}  {_fraction(row):>9}")
         if len(failing) > top:
             lines.append(f"  ... {len(failing) - top} more in {SUMMARY_NAME}")
-    if summary.mistakes:  # diagnosis (issue 16)
+    if summary.mistakes:
         lines += ["", "Most diagnosed mistakes (students whose results match a known mistake):"]
         lines += [
             f"  {row.students:4d} {'student' if row.students == 1 else 'students'}: {row.words} ({row.function})"
@@ -343,7 +342,7 @@ def markdown(summary: Summary, plot: str | None) -> str:
         "|---|---:|---:|",
     ]
     lines += [f"| {_cell(row.name)} | {_fraction(row)} | {row.lost:g} |" for row in summary.by_check]
-    lines += [""] + _mistake_lines(summary)[:-1]  # diagnosis (issue 16)
+    lines += [""] + _mistake_lines(summary)[:-1]
     lines += [
         "",
         "## Hidden cases failed, worst first",
