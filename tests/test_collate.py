@@ -23,26 +23,13 @@ from pathlib import Path
 import pytest
 from conftest import autograder_command
 
+from autograder.contract import GRADED_FUNCTIONS
+
 REPO = Path(__file__).resolve().parents[1]
 SOLUTION_LAYERS = REPO / "solutions" / "layers"
 STUDENT_FILES = ("layers/conv.py", "layers/norm.py")
-FUNCTIONS = (
-    "conv_forward_naive",
-    "conv_backward_naive",
-    "conv_forward_fast",
-    "conv_backward_fast",
-    "batchnorm_forward",
-    "batchnorm_backward",
-    "batchnorm_backward_alt",
-    "spatial_batchnorm_forward",
-    "spatial_batchnorm_backward",
-    "layernorm_forward",
-    "layernorm_backward",
-    "spatial_groupnorm_forward",
-    "spatial_groupnorm_backward",
-    "instancenorm_forward",
-    "instancenorm_backward",
-)
+# The graded functions (SPEC section 1; tests/test_selfcheck.py ties the contract to a literal list).
+FUNCTIONS = GRADED_FUNCTIONS
 KEPT_NAME = re.compile(r"^(?P<base>.+)\.\d{8}-\d{6}(-\d+)?\.tar\.gz$")
 
 

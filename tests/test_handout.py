@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.contract import GROUPS
 from autograder.release.stubs import find_regions, make_stub, solution_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,19 +37,8 @@ SOLUTIONS = REPO / "solutions"
 AUTOGRADER = REPO / "autograder"
 TEMPLATES = AUTOGRADER / "handout"
 
-CONV_FUNCTIONS = ("conv_forward_naive", "conv_backward_naive", "conv_forward_fast", "conv_backward_fast")
-NORM_FUNCTIONS = (
-    "batchnorm_forward",
-    "batchnorm_backward",
-    "batchnorm_backward_alt",
-    "spatial_batchnorm_forward",
-    "spatial_batchnorm_backward",
-    "layernorm_forward",
-    "layernorm_backward",
-    "spatial_groupnorm_forward",
-    "spatial_groupnorm_backward",
-    "instancenorm_forward",
-    "instancenorm_backward",
+CONV_FUNCTIONS, NORM_FUNCTIONS = (
+    tuple(f for g in GROUPS if g.module == m for f in g.functions) for m in ("conv", "norm")
 )
 
 
