@@ -27,6 +27,7 @@ from autograder.isolation.limits import Limits, set_in_child
 from autograder.isolation.reaping import start_tracked, untrack
 from autograder.isolation.sandbox import Sandbox
 from autograder.isolation.uids import UIDS, clean_up_user, kill_user, memory_of
+from autograder.isolation.worker import SIGNAL_HINTS
 
 WATCH_INTERVAL = 0.1  # seconds between two looks at a running child
 MEMORY_INTERVAL = 0.5  # seconds between two sums of its processes' memory
@@ -63,13 +64,7 @@ class ChildResult:
             code = -(code - 128)
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else "?"
-            hint = {
-                "SIGKILL": " (often: the memory limit)",
-                "SIGXCPU": " (CPU time limit)",
-                "SIGXFSZ": " (file size limit)",
-                "SIGSEGV": " (a crash)",
-            }.get(name, "")
-            return f"the process was killed by {name}{hint}"
+            return f"the process was killed by {name}{SIGNAL_HINTS.get(name, '')}"
         return f"the process exited with code {code} before finishing"
 
 

@@ -530,19 +530,22 @@ class Worker:
 # -- the fork server -----------------------------------------------------------------
 
 
+# What a signal that killed a process most likely means, for the student (both sides use it).
+SIGNAL_HINTS = {
+    "SIGKILL": " (often: the memory limit)",
+    "SIGXCPU": " (the CPU time limit)",
+    "SIGXFSZ": " (the file size limit)",
+    "SIGSEGV": " (a crash)",
+}
+
+
 def _end_reason(status, timed_out, seconds):
     if timed_out:
         return "it did not finish within %g s (an infinite loop, or far too slow)" % seconds
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         name = _safe(lambda: signal.Signals(number).name, "signal %d" % number)
-        hint = {
-            "SIGKILL": " (often: the memory limit)",
-            "SIGXCPU": " (the CPU time limit)",
-            "SIGXFSZ": " (the file size limit)",
-            "SIGSEGV": " (a crash)",
-        }.get(name, "")
-        return "the process running it was killed by %s%s" % (name, hint)
+        return "the process running it was killed by %s%s" % (name, SIGNAL_HINTS.get(name, ""))
     return "the process running it exited with code %d (sys.exit or os._exit in your code?)" % os.WEXITSTATUS(status)
 
 
