@@ -48,6 +48,7 @@ from autograder.checks.evaluate import Evaluator  # noqa: E402
 from autograder.checks.methods import run  # noqa: E402
 from autograder.checks.plan import Check, Plan, build_plan  # noqa: E402
 from autograder.checks.reference import run_in_process, run_reference  # noqa: E402
+from autograder.checks.state import running  # noqa: E402
 from autograder.contract import GROUPS, VECTORIZED_FUNCTIONS  # noqa: E402
 from autograder.isolation.job import write_job  # noqa: E402
 from autograder.isolation.records import Records  # noqa: E402
@@ -95,12 +96,6 @@ def _returned(records: Records, call_id: str, k: int) -> np.ndarray | None:
     return records.array(returned[k].get("file"))
 
 
-def _running(records: Records, call_id: str, key: str) -> np.ndarray | None:
-    record = records.record(call_id) or {}
-    item = ((record.get("dicts") or {}).get("3") or {}).get("items", {}).get(key)
-    return records.array(item.get("file")) if isinstance(item, dict) else None
-
-
 def _error(actual, expected, rtol: float, atol: float) -> tuple[float | None, str]:
     """The grader's error measure, or None when the values cannot be compared."""
     if actual is None:
@@ -126,7 +121,7 @@ def measure_check(
 ) -> tuple[float | None, str]:
     """Error of one check, as the grader measures it (evaluate.Evaluator's comparisons)."""
     group, data = plan.group, check.data
-    if check.method == "output":
+    if check.method in ("output", "test_mode"):
         return _error(
             _returned(student, data["call"], 0),
             _returned(reference, data["call"], 0),
@@ -151,21 +146,14 @@ def measure_check(
         return _worst(
             [
                 _error(
-                    _running(student, call, key),
-                    _running(reference, call, key),
+                    running(student, call, key),
+                    running(reference, call, key),
                     tol["forward_rtol"],
                     tol["forward_atol"],
                 )
                 for call in data["calls"]
                 for key in ("running_mean", "running_var")
             ]
-        )
-    if check.method == "test_mode":
-        return _error(
-            _returned(student, data["call"], 0),
-            _returned(reference, data["call"], 0),
-            tol["forward_rtol"],
-            tol["forward_atol"],
         )
     raise ValueError(check.method)
 

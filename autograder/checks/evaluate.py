@@ -176,14 +176,3 @@ class Evaluator:
         return self.compare_returned(
             call_id, self.plan.group.grads, self.tol["backward_rtol"], self.tol["backward_atol"]
         )
-
-    def dict_state(self, records: Records, call_id: str) -> dict:
-        record = records.record(call_id) or {}
-        state = (record.get("dicts") or {}).get("3") or {}
-        return state.get("items") if isinstance(state, dict) and isinstance(state.get("items"), dict) else {}
-
-    def running(self, records: Records, call_id: str, key: str) -> np.ndarray | None:
-        item = self.dict_state(records, call_id).get(key)
-        if not isinstance(item, dict):
-            return None
-        return records.array(item.get("file"))

@@ -6,6 +6,22 @@ import numpy as np
 
 from autograder.checks.evaluate import Evaluator, Outcome, call_problem, compare
 from autograder.checks.plan import Check
+from autograder.isolation.records import Records
+
+
+def dict_state(records: Records, call_id: str) -> dict:
+    """The param dict (argument 3) of call CALL_ID after the call, as the worker recorded it: key -> item."""
+    record = records.record(call_id) or {}
+    state = (record.get("dicts") or {}).get("3") or {}
+    return state.get("items") if isinstance(state, dict) and isinstance(state.get("items"), dict) else {}
+
+
+def running(records: Records, call_id: str, key: str) -> np.ndarray | None:
+    """bn_param[KEY] (running_mean, running_var) after call CALL_ID, or None when it is not an array."""
+    item = dict_state(records, call_id).get(key)
+    if not isinstance(item, dict):
+        return None
+    return records.array(item.get("file"))
 
 
 def check_state(ev: Evaluator, check: Check) -> Outcome:
@@ -15,7 +31,7 @@ def check_state(ev: Evaluator, check: Check) -> Outcome:
         _, problem = call_problem(ev.student, call_id, check.function)
         if problem:
             return Outcome(False, f"train call {t}: {problem}")
-        state = ev.dict_state(ev.student, call_id)
+        state = dict_state(ev.student, call_id)
         for key, value in init.items():
             item = state.get(key)
             if not isinstance(item, dict) or item.get("value") != value:
@@ -26,8 +42,8 @@ def check_state(ev: Evaluator, check: Check) -> Outcome:
                     f"it must stay {value!r}.",
                 )
         for key in ("running_mean", "running_var"):
-            expected = ev.running(ev.reference, call_id, key)
-            actual = ev.running(ev.student, call_id, key)
+            expected = running(ev.reference, call_id, key)
+            actual = running(ev.student, call_id, key)
             if actual is None:
                 return Outcome(False, f"after train call {t}, bn_param['{key}'] is missing or not a float64 array.")
             outcome = compare(
@@ -58,8 +74,8 @@ def check_test_mode(ev: Evaluator, check: Check) -> Outcome:
             + "\nTest mode normalizes with the running averages, then applies gamma and beta.",
         )
     for key in ("running_mean", "running_var"):
-        before = ev.running(ev.student, previous, key)
-        after = ev.running(ev.student, call_id, key)
+        before = running(ev.student, previous, key)
+        after = running(ev.student, call_id, key)
         if before is None or after is None or before.shape != after.shape or not np.array_equal(before, after):
             return Outcome(False, f"the test-mode call changed bn_param['{key}']; test mode must leave it alone.")
     return Outcome(True, "test-mode output ok; running averages unchanged")
