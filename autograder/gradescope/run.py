@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from autograder import paths
-from autograder.reports.results import grading_failed, read_tests
+from autograder.reports.results import function_totals, grading_failed, read_tests
 
 DEFAULT_ROOT = "/autograder"
 TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
@@ -120,22 +120,16 @@ def gradescope_rubric(rubric):
 
 def function_summary(results: dict) -> str:
     """Per-function score and tests passed, as text for the always-visible top-level output."""
-    rows: dict[str, list[float]] = {}
-    for test in read_tests(results):
-        row = rows.setdefault(test.function, [0.0, 0.0, 0, 0])
-        row[0] += test.score
-        row[1] += test.max_score
-        row[2] += test.passed
-        row[3] += 1
-    width = max([len(f) for f in rows] + [8])
+    rows = function_totals(read_tests(results))
+    width = max([len(row.function) for row in rows] + [8])
     lines = [
         f"Score: {results['score']:g} / {results.get('max_score', 0):g}",
         "",
         f"{'function':<{width}}  {'points':>13}  {'tests passed':>12}",
     ]
-    for function, (score, maximum, passed, count) in rows.items():
-        points = f"{round(score, 2):g} / {round(maximum, 2):g}"
-        lines.append(f"{function:<{width}}  {points:>13}  {f'{passed} / {count}':>12}")
+    for row in rows:
+        points = f"{round(row.score, 2):g} / {round(row.max_score, 2):g}"
+        lines.append(f"{row.function:<{width}}  {points:>13}  {f'{row.passed} / {row.tests}':>12}")
     when = {
         "after_published": "once grades are published",
         "after_due_date": "after the due date",

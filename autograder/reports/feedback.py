@@ -7,7 +7,7 @@ model (reports/results.py), never from test names.
 
 from __future__ import annotations
 
-from autograder.reports.results import TestResult, read_tests
+from autograder.reports.results import by_function, function_totals, read_tests
 
 
 def _number(value: float) -> str:
@@ -25,21 +25,17 @@ def feedback_markdown(results: dict) -> str:
     ]
     if results.get("output"):
         lines += ["## Notes", ""] + [f"- {line}" for line in results["output"].splitlines() if line.strip()] + [""]
-    by_function: dict[str, list[TestResult]] = {}
-    for test in read_tests(results):
-        by_function.setdefault(test.function, []).append(test)
+    tests = read_tests(results)
     lines += ["## Summary", "", "| function | score | tests passed |", "|---|---:|---:|"]
-    for function, tests in by_function.items():
-        score = sum(t.score for t in tests)
-        maximum = sum(t.max_score for t in tests)
-        passed = sum(t.passed for t in tests)
+    for row in function_totals(tests):
         lines.append(
-            f"| `{function}` | {_number(round(score, 2))} / {_number(round(maximum, 2))} | {passed} / {len(tests)} |"
+            f"| `{row.function}` | {_number(round(row.score, 2))} / {_number(round(row.max_score, 2))} | "
+            f"{row.passed} / {row.tests} |"
         )
     lines.append("")
-    for function, tests in by_function.items():
+    for function, group in by_function(tests).items():
         lines += [f"## `{function}`", ""]
-        for test in tests:
+        for test in group:
             # A 0-point test (the notebook report as shipped) is information, not a failure.
             mark = "PASS" if test.passed else "NOTE" if test.information else "FAIL"
             lines.append(

@@ -123,12 +123,42 @@ def score_tests(tests: list[TestResult], points: dict[str, dict[str, float]]) ->
             test.score = share if test.passed else 0.0
 
 
+def by_function(tests: list[TestResult]) -> dict[str, list[TestResult]]:
+    """The tests of each function, the functions in the order they first appear."""
+    grouped: dict[str, list[TestResult]] = {}
+    for test in tests:
+        grouped.setdefault(test.function, []).append(test)
+    return grouped
+
+
+@dataclass(frozen=True)
+class FunctionTotal:
+    """One function's row of a score table: its points, its maximum, its tests passed of all."""
+
+    function: str
+    score: float
+    max_score: float
+    passed: int
+    tests: int
+
+
+def function_totals(tests: list[TestResult]) -> list[FunctionTotal]:
+    """One row per function (feedback.md's summary, Gradescope's table, function_scores)."""
+    return [
+        FunctionTotal(
+            function,
+            sum(t.score for t in group),
+            sum(t.max_score for t in group),
+            sum(t.passed for t in group),
+            len(group),
+        )
+        for function, group in by_function(tests).items()
+    ]
+
+
 def function_scores(tests: list[TestResult]) -> dict[str, float]:
     """Points per function, in the order the functions first appear."""
-    scores: dict[str, float] = defaultdict(float)
-    for test in tests:
-        scores[test.function] += test.score
-    return dict(scores)
+    return {row.function: row.score for row in function_totals(tests)}
 
 
 def build_results(
